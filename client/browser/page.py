@@ -1,0 +1,48 @@
+"""The page: element lookup, reading the form, and the status view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import js
+
+from client.browser.bridge import glue, js_object
+from client.core.media import FileFacts
+from client.core.planner import PRIORITIES, Priority
+from client.core.progress import Status
+
+
+def element(test_id: str) -> Any:
+    return js.document.querySelector(f'[data-testid="{test_id}"]')
+
+
+def selected_file() -> Any | None:
+    files = element("file-input").files
+    return files.item(0) if files.length else None
+
+
+def facts_of(file: Any) -> FileFacts:
+    return FileFacts(name=str(file.name), size=int(file.size), mime=str(file.type or ""))
+
+
+def priority() -> Priority:
+    value = str(element("priority").value)
+    return value if value in PRIORITIES else "routine"  # type: ignore[return-value]
+
+
+class DomView:
+    """StatusView that writes through ``public/js/status.js``; can be muted when the
+    bypass takes over the page for the current file."""
+
+    def __init__(self) -> None:
+        self.muted = False
+
+    def show(self, status: Status) -> None:
+        if self.muted:
+            return
+        glue.showStatus(js_object({
+            "state": status.state,
+            "message": status.message,
+            "percent": status.percent,
+            "uploadUrl": status.upload_url,
+        }))

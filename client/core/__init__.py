@@ -1,0 +1,1 @@
+"""Pure logic: no ``js``, no browser, no framework. Tested on CPython."""

@@ -1,0 +1,66 @@
+"""The small interfaces the pipeline talks to. The browser adapters implement them;
+the unit tests use the fakes in ``tests/unit/client/fakes.py``.
+
+File and blob handles are opaque here: in the browser they are JS ``File``/``Blob``
+proxies, and their bytes never enter Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import msgspec
+
+from client.core.media import MediaInfo
+from client.core.planner import Plan
+from client.core.progress import Status
+
+Handle = Any  # a JS File or Blob, opaque to Python
+
+
+class Encoded(msgspec.Struct, frozen=True):
+    blob: Handle
+    size: int
+
+
+class TranscodeFailed(Exception):
+    """The engine could not produce an output; ``code`` is safe to log."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class UploadFailed(Exception):
+    """The upload stopped; ``detail`` is plain language without patient data."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Prober(Protocol):
+    async def probe(self, file: Handle) -> MediaInfo | None:
+        """Display size and duration, or None if the file cannot be read as video."""
+
+
+class Transcoder(Protocol):
+    async def run(
+        self, file: Handle, plan: Plan, on_progress: Callable[[float], None]
+    ) -> Encoded:
+        """Compress per ``plan``; ``on_progress`` gets seconds of output encoded so far."""
+
+    def cancel(self) -> None:
+        """Stop a running job at once and free its memory."""
+
+
+class Uploader(Protocol):
+    async def upload(
+        self, blob: Handle, metadata: dict[str, str], on_progress: Callable[[int, int], None]
+    ) -> str:
+        """Send ``blob`` with tus; returns the upload URL. Raises UploadFailed."""
+
+
+class StatusView(Protocol):
+    def show(self, status: Status) -> None: ...

@@ -1,0 +1,33 @@
+"""Shared test set-up: media made by Debian's ffmpeg, once per session."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+
+def run_ffmpeg(*args: str) -> None:
+    ffmpeg = shutil.which("ffmpeg")
+    assert ffmpeg, "Debian ffmpeg is required: run the README's set-up (make test does it)"
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def clip720(media_dir: Path) -> Path:
+    """10 s of 1280x720 30 fps test pattern with a 440 Hz tone: H.264 + AAC in MP4."""
+    path = media_dir / "clip720.mp4"
+    run_ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        "-t", "10", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18",
+        "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", str(path),
+    )
+    return path

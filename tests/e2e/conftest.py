@@ -1,0 +1,130 @@
+"""E2e set-up: the real medpress server on a free loopback port, Debian Chromium
+driven by Playwright, and a guard that fails any test whose page reaches beyond
+127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+LOOPBACK = {"127.0.0.1", "localhost", "[::1]", "::1"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/e2e/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"medpress serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("medpress serve did not become healthy in time")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    build = ROOT / "public" / "vendor" / "build.json"
+    assert build.is_file(), "browser assets are not built: run `make test` (or `make build`)"
+    json.loads(build.read_text())
+    data_dir = tmp_path_factory.mktemp("var")
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "medpress"), "serve",
+         "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process)
+        yield Server(url=url, data_dir=data_dir, process=process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def outside_requests(context) -> Iterator[list[str]]:
+    """Abort (and record) every request that is not to loopback; fail the test if any."""
+    seen: list[str] = []
+
+    def guard(route) -> None:
+        url = route.request.url
+        host = urlsplit(url).hostname or ""
+        if url.startswith(("http://", "https://", "ws://", "wss://")) and host not in LOOPBACK:
+            seen.append(url)
+            route.abort()
+        else:
+            route.fallback()
+
+    context.route("**/*", guard)
+    yield seen
+    assert seen == [], f"the page tried to reach beyond 127.0.0.1: {seen}"
+
+
+@pytest.fixture
+def app_page(page, server: Server, outside_requests):
+    """The medpress page, opened and recording every status state it passes through."""
+    page.add_init_script(STATE_RECORDER)
+    page.goto(server.url)
+    return page
+
+
+# Records each (state, percent) the status element shows, for assertions on progress.
+STATE_RECORDER = """
+window.__medpressStates = [];
+new MutationObserver(() => {
+  const status = document.querySelector('[data-testid="status"]');
+  const bar = document.querySelector('[data-testid="progress"]');
+  if (!status) return;
+  const last = window.__medpressStates.at(-1);
+  const entry = {state: status.dataset.state, percent: bar && bar.hasAttribute('value') ? bar.value : null};
+  if (!last || last.state !== entry.state || last.percent !== entry.percent) window.__medpressStates.push(entry);
+}).observe(document, {subtree: true, attributes: true, childList: true, characterData: true});
+"""

@@ -1,0 +1,70 @@
+"""The spine: pick a video, Python compresses it with ffmpeg.wasm in a worker, it lands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from tests.media_probe import probe, ssim, video_stream
+
+ROOT = Path(__file__).resolve().parents[2]
+LOAD_TIMEOUT_MS = 90_000
+COMPRESS_TIMEOUT_MS = 240_000
+
+
+def test_compressed_video_lands_on_the_server(app_page, clip720: Path, tmp_path: Path):
+    page = app_page
+    status = page.get_by_test_id("status")
+    expect(status).to_have_attribute("data-state", "ready", timeout=LOAD_TIMEOUT_MS)
+    assert page.evaluate("crossOriginIsolated") is True
+
+    page.get_by_test_id("file-input").set_input_files(clip720)
+    page.get_by_test_id("start").click()
+    expect(status).to_have_attribute("data-state", "done", timeout=COMPRESS_TIMEOUT_MS)
+    expect(status).to_contain_text("smaller")
+    page.screenshot(path=str(ROOT / "docs" / "page-done.png"), full_page=True)
+
+    # The progress bar really moved through compression and upload.
+    seen = page.evaluate("window.__medpressStates")
+    states = [s["state"] for s in seen]
+    assert states.index("ready") < states.index("compressing") < states.index("uploading") < states.index("done")
+    midway = [s["percent"] for s in seen if s["state"] == "compressing" and s["percent"]]
+    assert any(0 < p < 100 for p in midway), seen
+
+    url = status.get_attribute("data-upload-url")
+    assert url and url.startswith(page.url.rstrip("/") + "/files/")
+    response = page.request.get(url)  # same cookies as the page: the owner
+    assert response.status == 200
+    out = tmp_path / "downloaded.mp4"
+    out.write_bytes(response.body())
+
+    info, source = probe(out), probe(clip720)
+    assert "mp4" in info["format"]["format_name"]
+    video = video_stream(info)
+    assert video["codec_name"] == "h264"
+    assert max(video["width"], video["height"]) <= 1280
+    assert any(s["codec_type"] == "audio" and s["codec_name"] == "aac" for s in info["streams"])
+    assert abs(float(info["format"]["duration"]) - float(source["format"]["duration"])) <= 0.2
+    assert out.stat().st_size < clip720.stat().st_size
+    assert ssim(out, clip720) >= 0.95
+
+
+def test_another_session_cannot_download_it(app_page, clip720: Path, browser, server):
+    page = app_page
+    status = page.get_by_test_id("status")
+    expect(status).to_have_attribute("data-state", "ready", timeout=LOAD_TIMEOUT_MS)
+    page.get_by_test_id("priority").select_option("emergency")  # quick: no compression
+    page.get_by_test_id("file-input").set_input_files(clip720)
+    page.get_by_test_id("start").click()
+    expect(status).to_have_attribute("data-state", "done", timeout=COMPRESS_TIMEOUT_MS)
+    expect(status).to_contain_text("Emergency")
+    url = status.get_attribute("data-upload-url")
+    assert page.request.get(url).body() == clip720.read_bytes()
+
+    stranger = browser.new_context()
+    try:
+        stranger.request.get(server.url + "/")  # gets a session of its own
+        assert stranger.request.get(url).status == 404
+    finally:
+        stranger.close()

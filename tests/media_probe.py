@@ -1,0 +1,34 @@
+"""Facts about a media file from Debian's ffprobe/ffmpeg, for test assertions."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+
+def probe(path: Path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(out)
+
+
+def video_stream(info: dict) -> dict:
+    return next(s for s in info["streams"] if s["codec_type"] == "video")
+
+
+def ssim(output: Path, source: Path) -> float:
+    """Mean SSIM of ``output`` against ``source`` scaled to the output's size."""
+    stream = video_stream(probe(output))
+    width, height = stream["width"], stream["height"]
+    result = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(output), "-i", str(source), "-lavfi",
+         f"[1:v]scale={width}:{height}:flags=bicubic[ref];[0:v][ref]ssim", "-f", "null", "-"],
+        check=True, capture_output=True, text=True,
+    )
+    match = re.search(r"SSIM .* All:([0-9.]+)", result.stderr)
+    assert match, result.stderr[-2000:]
+    return float(match.group(1))

@@ -1,0 +1,151 @@
+"""Build everything the browser loads into ``public/vendor/`` (never committed).
+
+Inputs, all pinned:
+- npm packages in ``wasm/node_modules`` (``npm ci`` from ``wasm/package-lock.json``);
+- the msgspec wheel built for Pyodide, from PyPI (version pinned in ``pyproject.toml``);
+- our own ``client`` package, packed as a pure-Python wheel;
+- the JS glue in ``wasm/src``.
+
+Output: ``public/vendor/<asset>/...`` plus ``public/vendor/build.json``, whose
+``build_id`` changes whenever any input changes, so the server can serve the
+whole tree under ``/vendor/<build_id>/`` with an immutable cache.
+
+Run: ``python wasm/build.py`` (the Makefile does it after ``npm ci``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "wasm" / "node_modules"
+OUT = ROOT / "public" / "vendor"
+CACHE = ROOT / "wasm" / ".cache"
+
+MSGSPEC_VERSION = "0.22.0"
+PYODIDE_PLATFORM = "pyemscripten_2026_0_wasm32"  # ties msgspec to Pyodide 314.x
+CLIENT_WHEEL_VERSION = "0.1.0"
+
+# (source under node_modules, destination under public/vendor, files to take or None for all)
+NPM_ASSETS: list[tuple[str, str, list[str] | None]] = [
+    (
+        "pyodide",
+        "pyodide",
+        [
+            "pyodide.mjs",
+            "pyodide.asm.mjs",
+            "pyodide.asm.wasm",
+            "python_stdlib.zip",
+            "pyodide-lock.json",
+        ],
+    ),
+    ("@pyscript/core/dist", "pyscript", None),
+    ("@ffmpeg/ffmpeg/dist/esm", "ffmpeg", None),
+    ("@ffmpeg/core/dist/esm", "ffmpeg-core", None),
+    ("@ffmpeg/core-mt/dist/esm", "ffmpeg-core-mt", None),
+    ("tus-js-client/dist", "tus", ["tus.min.js"]),
+]
+
+SKIP_SUFFIXES = (".map", ".d.ts", ".d.mts")
+
+
+def copy_npm_assets() -> None:
+    for source, dest, names in NPM_ASSETS:
+        src = NODE_MODULES / source
+        if not src.is_dir():
+            sys.exit(f"missing {src}: run `npm ci --prefix wasm` first")
+        target = OUT / dest
+        target.mkdir(parents=True)
+        files = [src / n for n in names] if names else sorted(src.iterdir())
+        for f in files:
+            if f.is_file() and not f.name.endswith(SKIP_SUFFIXES):
+                shutil.copy2(f, target / f.name)
+
+
+def copy_glue() -> None:
+    shutil.copytree(ROOT / "wasm" / "src", OUT / "app")
+
+
+def msgspec_wheel() -> Path:
+    """Download (once, then from cache) msgspec built for Pyodide's wasm32 ABI."""
+    cache = CACHE / "wheels"
+    found = sorted(cache.glob(f"msgspec-{MSGSPEC_VERSION}-*{PYODIDE_PLATFORM}.whl"))
+    if not found:
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                sys.executable, "-m", "pip", "download", f"msgspec=={MSGSPEC_VERSION}",
+                "--no-deps", "--only-binary=:all:", "--platform", PYODIDE_PLATFORM,
+                "--python-version", "3.14", "--implementation", "cp", "-d", str(cache),
+                "--quiet",
+            ],
+            check=True,
+        )
+        found = sorted(cache.glob(f"msgspec-{MSGSPEC_VERSION}-*{PYODIDE_PLATFORM}.whl"))
+    return found[0]
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+    return "sha256=" + digest.decode()
+
+
+def build_client_wheel(dest: Path) -> Path:
+    """Pack ``client/`` as a py3-none-any wheel (only the browser half of the project)."""
+    name = f"medpress_client-{CLIENT_WHEEL_VERSION}"
+    wheel = dest / f"{name}-py3-none-any.whl"
+    dist_info = f"{name}.dist-info"
+    entries: list[tuple[str, bytes]] = []
+    for path in sorted((ROOT / "client").rglob("*.py")):
+        entries.append((path.relative_to(ROOT).as_posix(), path.read_bytes()))
+    entries.append((f"{dist_info}/METADATA", (
+        f"Metadata-Version: 2.1\nName: medpress-client\nVersion: {CLIENT_WHEEL_VERSION}\n"
+        "Requires-Dist: msgspec\n"
+    ).encode()))
+    entries.append((f"{dist_info}/WHEEL", (
+        "Wheel-Version: 1.0\nGenerator: medpress wasm/build.py\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n"
+    ).encode()))
+    record = "".join(f"{n},{_record_hash(d)},{len(d)}\n" for n, d in entries)
+    record += f"{dist_info}/RECORD,,\n"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, d in entries:
+            # A fixed timestamp keeps the wheel (and so the build id) reproducible.
+            zf.writestr(zipfile.ZipInfo(n, date_time=(2020, 1, 1, 0, 0, 0)), d)
+        zf.writestr(zipfile.ZipInfo(f"{dist_info}/RECORD", date_time=(2020, 1, 1, 0, 0, 0)), record)
+    return wheel
+
+
+def build_id(wheels: list[Path]) -> str:
+    """Hash of every input: the npm lock file, the wheels and the glue sources."""
+    h = hashlib.sha256()
+    inputs = [ROOT / "wasm" / "package-lock.json", *wheels, *sorted((ROOT / "wasm" / "src").rglob("*"))]
+    for path in inputs:
+        if path.is_file():
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def main() -> None:
+    if OUT.exists():
+        shutil.rmtree(OUT)
+    OUT.mkdir(parents=True)
+    copy_npm_assets()
+    copy_glue()
+    wheels_dir = OUT / "wheels"
+    wheels_dir.mkdir()
+    wheels = [Path(shutil.copy2(msgspec_wheel(), wheels_dir)), build_client_wheel(wheels_dir)]
+    manifest = {"build_id": build_id(wheels), "wheels": [w.name for w in wheels]}
+    (OUT / "build.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    print(f"built public/vendor (build {manifest['build_id']})")
+
+
+if __name__ == "__main__":
+    main()
