@@ -8,7 +8,7 @@ import js
 
 from client.browser import page
 from client.browser.bridge import glue, persistent
-from client.browser.engines import FfmpegWasmTranscoder, VideoElementProber
+from client.browser.engines import FfmpegWasmTranscoder, Prober
 from client.browser.tus_uploader import TusUploader
 from client.core import messages
 from client.core.capabilities import Capabilities
@@ -18,15 +18,16 @@ from client.core.progress import Status
 
 class App:
     def __init__(self) -> None:
-        caps = glue.capabilities()
+        found = glue.capabilities()
+        caps = Capabilities(cross_origin_isolated=bool(found.crossOriginIsolated), cores=int(found.cores))
         self.view = page.DomView()
         self.transcoder = FfmpegWasmTranscoder()
         self.ports = Ports(
-            prober=VideoElementProber(),
+            prober=Prober(multi_thread=caps.cross_origin_isolated),
             transcoder=self.transcoder,
             uploader=TusUploader(),
             view=self.view,
-            caps=Capabilities(cross_origin_isolated=bool(caps.crossOriginIsolated), cores=int(caps.cores)),
+            caps=caps,
         )
         self.task: asyncio.Task | None = None
         self._listeners = [persistent(self.on_start), persistent(self.on_bypass)]

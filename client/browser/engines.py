@@ -6,24 +6,32 @@ from collections.abc import Callable
 from typing import Any
 
 from client.browser.bridge import JsFailure, callbacks, glue, js_object, settled
-from client.core.ffmpeg_args import INPUT_DIR, OUTPUT_PATH, ffmpeg_args
+from client.core.ffmpeg_args import INPUT_DIR, OUTPUT_PATH, PROBE_PATH, ffmpeg_args, ffprobe_args
 from client.core.ffmpeg_log import encoded_seconds
-from client.core.media import MediaInfo
+from client.core.media import MediaInfo, media_from_ffprobe
 from client.core.planner import Plan
 from client.core.ports import Encoded, TranscodeFailed
 
 
-class VideoElementProber:
-    """The browser's own demuxer reads the header; the file is never read whole."""
+class Prober:
+    """First the browser's own demuxer (fast: it reads only the header); for what the
+    browser cannot play (HEVC from phones, odd containers) ffprobe in ffmpeg.wasm."""
+
+    def __init__(self, multi_thread: bool) -> None:
+        self.multi_thread = multi_thread
 
     async def probe(self, file: Any) -> MediaInfo | None:
         try:
             found = await settled(glue.probeVideo(file))
+            if found is not None:
+                return MediaInfo(width=int(found.width), height=int(found.height),
+                                 duration=float(found.duration))
+            options = js_object({"args": ffprobe_args(), "inputDir": INPUT_DIR,
+                                 "outputPath": PROBE_PATH, "multiThread": self.multi_thread})
+            data = await settled(glue.ffprobe(file, options))
         except JsFailure:
             return None
-        if found is None:
-            return None
-        return MediaInfo(width=int(found.width), height=int(found.height), duration=float(found.duration))
+        return None if data is None else media_from_ffprobe(data.to_py())
 
 
 class FfmpegWasmTranscoder:

@@ -32,3 +32,16 @@ def ffmpeg_args(plan: Plan) -> list[str]:
         "-threads", threads,
         OUTPUT_PATH,
     ]
+
+
+PROBE_PATH = "/probe.json"
+
+
+def ffprobe_args() -> list[str]:
+    """ffprobe command that writes the first video stream's size, rotation and the
+    duration as JSON to ``PROBE_PATH`` (read by ``media.media_from_ffprobe``)."""
+    return [
+        "-v", "error", "-select_streams", "v:0",
+        "-show_entries", "stream=width,height:stream_side_data=rotation:format=duration",
+        "-of", "json", "-o", PROBE_PATH, INPUT_PATH,
+    ]

@@ -43,3 +43,23 @@ def classify(facts: FileFacts) -> Kind:
     if facts.extension in IMAGE_EXTENSIONS:
         return "image"
     return "other"
+
+
+def media_from_ffprobe(data: dict) -> MediaInfo | None:
+    """MediaInfo from ffprobe's JSON (display size: a ±90° rotation swaps the sides)."""
+    streams = data.get("streams") or []
+    try:
+        stream = streams[0]
+        width, height = int(stream["width"]), int(stream["height"])
+        duration = float(data["format"]["duration"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return None
+    rotation = next(
+        (int(side.get("rotation", 0)) for side in stream.get("side_data_list") or [] if "rotation" in side),
+        0,
+    )
+    if rotation % 180:
+        width, height = height, width
+    if width <= 0 or height <= 0 or duration <= 0:
+        return None
+    return MediaInfo(width=width, height=height, duration=duration)

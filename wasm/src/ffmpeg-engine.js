@@ -20,18 +20,18 @@ function coreUrls(multiThread) {
 }
 
 /**
- * Run ffmpeg on `file` (a File/Blob, mounted read-only with WORKERFS so it is never
- * copied into the wasm heap). `onLog(line)` receives ffmpeg's progress lines.
- * Resolves to the output Blob; rejects with TranscodeError.
+ * Load a fresh ffmpeg worker, mount `file` read-only at `inputDir/source` with WORKERFS
+ * (so it is never copied into the wasm heap), run `job(ffmpeg, tail)`, and always free
+ * the worker afterwards. `tail` keeps ffmpeg's last log lines for diagnosis.
  */
-export async function transcode(file, { args, inputDir, outputPath, multiThread, onLog }) {
+async function withFfmpeg(file, { inputDir, multiThread, onLog }, job) {
   const ffmpeg = new FFmpeg();
   running.add(ffmpeg);
   const tail = [];
   ffmpeg.on("log", ({ message }) => {
     tail.push(message);
     if (tail.length > 20) tail.shift();
-    if (message.includes("time=")) onLog?.(message);
+    onLog?.(message);
   });
   try {
     try {
@@ -41,19 +41,39 @@ export async function transcode(file, { args, inputDir, outputPath, multiThread,
     }
     await ffmpeg.createDir(inputDir);
     await ffmpeg.mount("WORKERFS", { blobs: [{ name: "source", data: file }] }, inputDir);
-    const exitCode = await ffmpeg.exec(args);
-    if (exitCode !== 0) {
-      console.warn("ffmpeg failed", exitCode, tail.join("\n"));
-      throw new TranscodeError(`exit-${exitCode}`);
-    }
-    const data = await ffmpeg.readFile(outputPath);
-    return new Blob([data], { type: "video/mp4" });
+    return await job(ffmpeg, tail);
   } catch (error) {
     if (error instanceof TranscodeError) throw error;
     throw new TranscodeError(running.has(ffmpeg) ? "engine-error" : "cancelled");
   } finally {
     if (running.delete(ffmpeg)) ffmpeg.terminate();
   }
+}
+
+/** Run ffmpeg with Python's `args`; resolves to the output Blob. */
+export function transcode(file, { args, inputDir, outputPath, multiThread, onLog }) {
+  const progressOnly = (line) => line.includes("time=") && onLog?.(line);
+  return withFfmpeg(file, { inputDir, multiThread, onLog: progressOnly }, async (ffmpeg, tail) => {
+    const exitCode = await ffmpeg.exec(args);
+    if (exitCode !== 0) {
+      console.warn("ffmpeg failed", exitCode, tail.join("\n"));
+      throw new TranscodeError(`exit-${exitCode}`);
+    }
+    return new Blob([await ffmpeg.readFile(outputPath)], { type: "video/mp4" });
+  });
+}
+
+/** ffprobe's JSON for Python's `args` (which write it to `outputPath`), or null. */
+export function probe(file, { args, inputDir, outputPath, multiThread }) {
+  return withFfmpeg(file, { inputDir, multiThread }, async (ffmpeg) => {
+    // ffprobe in @ffmpeg/core 0.12.10 returns -1 even when it succeeds: judge by its output.
+    await ffmpeg.ffprobe(args);
+    try {
+      return JSON.parse(await ffmpeg.readFile(outputPath, "utf8"));
+    } catch {
+      return null;
+    }
+  });
 }
 
 /** Stop every running job at once; their promises reject with "cancelled". */

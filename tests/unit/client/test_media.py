@@ -29,3 +29,17 @@ def test_human_size():
 def test_sent_message_reports_saving():
     assert sent(2_500_000, 10_000_000, compressed=True) == "Sent 2.5 MB (was 10.0 MB, 75% smaller)."
     assert sent(10_000_000, 10_000_000, compressed=False) == "Sent the original (10.0 MB)."
+
+
+def test_media_from_ffprobe():
+    from client.core.media import MediaInfo, media_from_ffprobe
+
+    plain = {"streams": [{"width": 1920, "height": 1080}], "format": {"duration": "12.5"}}
+    assert media_from_ffprobe(plain) == MediaInfo(1920, 1080, 12.5)
+    rotated = {
+        "streams": [{"width": 1920, "height": 1080, "side_data_list": [{"rotation": -90}]}],
+        "format": {"duration": "3"},
+    }
+    assert media_from_ffprobe(rotated) == MediaInfo(1080, 1920, 3.0)
+    assert media_from_ffprobe({"streams": [], "format": {}}) is None
+    assert media_from_ffprobe({"streams": [{"width": 0, "height": 0}], "format": {"duration": "1"}}) is None
