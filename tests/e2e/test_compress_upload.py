@@ -23,7 +23,8 @@ def test_compressed_video_lands_on_the_server(app_page, clip720: Path, tmp_path:
     page.get_by_test_id("start").click()
     expect(status).to_have_attribute("data-state", "done", timeout=COMPRESS_TIMEOUT_MS)
     expect(status).to_contain_text("smaller")
-    page.screenshot(path=str(ROOT / "docs" / "page-done.png"), full_page=True)
+    # The README shows this screenshot (copied to docs/page-done.png).
+    page.screenshot(path=str(ROOT / "test-results" / "page-done.png"), full_page=True)
 
     # The progress bar really moved through compression and upload.
     seen = page.evaluate("window.__medpressStates")

@@ -1,0 +1,103 @@
+"""Fixtures: a real app from `create_app` over a temporary data dir and public dir."""
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from server.app import create_app
+from server.settings import Settings
+from server.storage import FilesystemStorage, MemoryStorage, Storage
+
+SECRET = "test-secret-0123456789abcdef"
+BUILD_ID = "3f2a9c1e"
+INDEX_TEMPLATE = (
+    '<!doctype html><link rel="stylesheet" href="/app.css">'
+    '<script type="module" src="{{VENDOR}}/pyscript/core.js"></script>'
+    '<script>const wheels = "{{VENDOR}}/wheels/";</script>'
+)
+WASM_BYTES = b"\x00asm\x01\x00\x00\x00" + bytes(range(256)) * 64
+
+
+@pytest.fixture
+def public_dir(tmp_path: Path) -> Path:
+    public = tmp_path / "public"
+    files = {
+        "index.html": INDEX_TEMPLATE,
+        "app.css": "body { margin: 0 }",
+        "js/bypass.js": "export const bypass = true;",
+        "main.py": "print('hello')",
+        "pyscript.json": '{"packages": []}',
+        "vendor/build.json": f'{{"build_id": "{BUILD_ID}", "wheels": ["medpress_client-0.1.0-py3-none-any.whl"]}}',
+        "vendor/pyscript/core.js": "export {};",
+        "vendor/wheels/medpress_client-0.1.0-py3-none-any.whl": "PK\x03\x04",
+        "vendor/worker.mjs": "export {};",
+    }
+    for name, text in files.items():
+        (public / name).parent.mkdir(parents=True, exist_ok=True)
+        (public / name).write_text(text)
+    (public / "vendor/pyodide.wasm").write_bytes(WASM_BYTES)
+    (tmp_path / "outside.txt").write_text("not public")
+    return public
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, public_dir: Path) -> Callable[..., Settings]:
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "data_dir": tmp_path / "var",
+            "secret": SECRET,
+            "public_dir": public_dir,
+        }
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return make
+
+
+@pytest.fixture(params=["filesystem", "memory"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    if request.param == "memory":
+        return MemoryStorage()
+    return FilesystemStorage(tmp_path / "var" / "uploads")
+
+
+@pytest.fixture
+def app(make_settings: Callable[..., Settings], storage: Storage) -> Litestar:
+    return create_app(make_settings(max_upload_size=64 * 1024 * 1024), storage=storage)
+
+
+@pytest.fixture
+def served(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    """The app with its lifespan running; the clients below share its event loop."""
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def _browser(served: TestClient[Litestar], signed_in: bool) -> Iterator[httpx.Client]:
+    # Not closed: closing would close the transport the TestClient owns.
+    browser = httpx.Client(transport=served._transport, base_url=served.base_url)
+    if signed_in:
+        assert browser.get("/").status_code == 200
+    yield browser
+
+
+@pytest.fixture
+def anonymous(served: TestClient[Litestar]) -> Iterator[httpx.Client]:
+    """A client without a session cookie."""
+    yield from _browser(served, signed_in=False)
+
+
+@pytest.fixture
+def client(served: TestClient[Litestar]) -> Iterator[httpx.Client]:
+    """A signed-in client: it has loaded the page, so it holds a session cookie."""
+    yield from _browser(served, signed_in=True)
+
+
+@pytest.fixture
+def stranger(served: TestClient[Litestar]) -> Iterator[httpx.Client]:
+    """Another signed-in client, with a different session."""
+    yield from _browser(served, signed_in=True)

@@ -1,0 +1,85 @@
+"""Settings from the environment, CLI overrides, the persisted secret."""
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from server.settings import DEFAULT_MAX_UPLOAD_SIZE, REPO_ROOT, SettingsError, load_settings
+
+
+def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings({})
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.data_dir == tmp_path / "var"
+    assert settings.max_upload_size == DEFAULT_MAX_UPLOAD_SIZE == 4 * 1024**3
+    assert settings.public_dir == REPO_ROOT / "public"
+
+
+def test_environment(tmp_path: Path) -> None:
+    env = {
+        "MEDPRESS_HOST": "0.0.0.0",
+        "MEDPRESS_PORT": "9000",
+        "MEDPRESS_DATA_DIR": str(tmp_path / "data"),
+        "MEDPRESS_SECRET": "x" * 40,
+        "MEDPRESS_MAX_UPLOAD_SIZE": "1000",
+        "MEDPRESS_PUBLIC_DIR": str(tmp_path / "pub"),
+    }
+    settings = load_settings(env)
+    assert (settings.host, settings.port, settings.secret, settings.max_upload_size) == (
+        "0.0.0.0",
+        9000,
+        "x" * 40,
+        1000,
+    )
+    assert settings.data_dir == tmp_path / "data"
+    assert settings.uploads_dir == tmp_path / "data" / "uploads"
+    assert settings.public_dir == tmp_path / "pub"
+    assert not (tmp_path / "data" / "secret").exists()
+
+
+def test_overrides_beat_the_environment(tmp_path: Path) -> None:
+    env = {
+        "MEDPRESS_HOST": "0.0.0.0",
+        "MEDPRESS_PORT": "9000",
+        "MEDPRESS_DATA_DIR": str(tmp_path / "env"),
+    }
+    settings = load_settings(env, host="localhost", port=8765, data_dir=tmp_path / "cli")
+    assert (settings.host, settings.port, settings.data_dir) == (
+        "localhost",
+        8765,
+        tmp_path / "cli",
+    )
+
+
+def test_secret_is_generated_once_and_private(tmp_path: Path) -> None:
+    first = load_settings({"MEDPRESS_DATA_DIR": str(tmp_path)})
+    second = load_settings({"MEDPRESS_DATA_DIR": str(tmp_path)})
+    assert first.secret == second.secret
+    assert len(first.secret) == 64
+    assert stat.S_IMODE((tmp_path / "secret").stat().st_mode) == 0o600
+
+
+def test_settings_are_frozen(tmp_path: Path) -> None:
+    settings = load_settings({"MEDPRESS_DATA_DIR": str(tmp_path)})
+    with pytest.raises(AttributeError):
+        settings.port = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MEDPRESS_PORT", "http"),
+        ("MEDPRESS_PORT", "0"),
+        ("MEDPRESS_PORT", "70000"),
+        ("MEDPRESS_MAX_UPLOAD_SIZE", "-1"),
+        ("MEDPRESS_MAX_UPLOAD_SIZE", "4GiB"),
+        ("MEDPRESS_SECRET", "short"),
+    ],
+)
+def test_bad_values_are_named(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(
+        SettingsError, match=name if name != "MEDPRESS_SECRET" else "MEDPRESS_SECRET"
+    ):
+        load_settings({"MEDPRESS_DATA_DIR": str(tmp_path), name: value})
