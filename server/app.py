@@ -4,6 +4,7 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 
 from server.health import healthz
 from server.isolation_headers import add_isolation_headers
@@ -36,7 +37,11 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Litesta
             "principals": Provide(provide_principals, sync_to_thread=False),
         },
         before_send=[add_isolation_headers, add_tus_resumable],
-        openapi_config=OpenAPIConfig(title="medpress", version="0.1.0"),
+        # JSON only: the HTML viewers load their scripts from a CDN, and nothing here may.
+        openapi_config=OpenAPIConfig(
+            title="medpress", version="0.1.0", path="/schema",
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+        ),
         logging_config=_logging_config(),
     )
 

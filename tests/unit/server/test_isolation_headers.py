@@ -61,3 +61,10 @@ def test_openapi_schema_lists_the_api_but_not_static_files(anonymous: httpx.Clie
     paths = anonymous.get("/schema/openapi.json").json()["paths"]
     assert "/healthz" in paths and "/files" in paths
     assert "/" not in paths
+
+
+def test_schema_is_served_as_json_without_any_cdn_viewer(anonymous: httpx.Client) -> None:
+    response = anonymous.get("/schema")
+    assert response.status_code == 200
+    assert response.json()["info"]["title"] == "medpress"
+    assert "cdn" not in response.text.lower()
