@@ -11,12 +11,13 @@ PORT   ?= 8000
 
 CLIENT_SOURCES := $(shell find client wasm/src -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
-.PHONY: serve test setup system-deps build bench lint clean
+.PHONY: serve test setup system-deps build clean
 
 serve: setup
 	$(BIN)/medpress serve --host $(HOST) --port $(PORT) --data-dir ./var
 
 test: setup
+	$(BIN)/ruff check client server tests wasm
 	$(BIN)/pytest
 
 setup: system-deps $(VENV)/.installed public/vendor/build.json
@@ -40,9 +41,6 @@ wasm/node_modules/.package-lock.json: wasm/package.json wasm/package-lock.json
 build: public/vendor/build.json
 public/vendor/build.json: wasm/node_modules/.package-lock.json wasm/build.py $(VENV)/.installed $(CLIENT_SOURCES)
 	$(BIN)/python wasm/build.py
-
-lint: setup
-	$(BIN)/ruff check client server tests wasm bench
 
 clean:
 	rm -rf public/vendor wasm/node_modules $(VENV)

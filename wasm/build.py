@@ -110,9 +110,9 @@ def build_client_wheel(dest: Path) -> Path:
         "Requires-Dist: msgspec\n"
     ).encode()))
     entries.append((f"{dist_info}/WHEEL", (
-        "Wheel-Version: 1.0\nGenerator: medpress wasm/build.py\nRoot-Is-Purelib: true\n"
-        "Tag: py3-none-any\n"
-    ).encode()))
+        b"Wheel-Version: 1.0\nGenerator: medpress wasm/build.py\nRoot-Is-Purelib: true\n"
+        b"Tag: py3-none-any\n"
+    )))
     record = "".join(f"{n},{_record_hash(d)},{len(d)}\n" for n, d in entries)
     record += f"{dist_info}/RECORD,,\n"
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -54,7 +54,7 @@ class App:
         start.disabled = True
         try:
             await send(file, page.facts_of(file), page.priority(), self.ports)
-        except Exception as exc:  # never leave the page stuck on a bug of ours
+        except Exception as exc:  # noqa: BLE001 (never leave the page stuck on a bug of ours)
             js.console.error("medpress pipeline failed:", type(exc).__name__)
             self.view.show(Status(state="error", message=messages.UNEXPECTED))
         finally:

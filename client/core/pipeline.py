@@ -16,7 +16,15 @@ from client.core import messages
 from client.core.capabilities import Capabilities
 from client.core.media import FileFacts, classify
 from client.core.planner import Plan, Priority, plan
-from client.core.ports import Encoded, Prober, StatusView, TranscodeFailed, Transcoder, Uploader, UploadFailed
+from client.core.ports import (
+    Encoded,
+    Prober,
+    StatusView,
+    TranscodeFailed,
+    Transcoder,
+    Uploader,
+    UploadFailed,
+)
 from client.core.progress import Status, percent_of
 
 

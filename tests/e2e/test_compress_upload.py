@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -20,8 +22,10 @@ def test_compressed_video_lands_on_the_server(app_page, clip720: Path, tmp_path:
     assert page.evaluate("crossOriginIsolated") is True
 
     page.get_by_test_id("file-input").set_input_files(clip720)
+    started = time.monotonic()
     page.get_by_test_id("start").click()
     expect(status).to_have_attribute("data-state", "done", timeout=COMPRESS_TIMEOUT_MS)
+    seconds = time.monotonic() - started
     expect(status).to_contain_text("smaller")
     # The README shows this screenshot (copied to docs/page-done.png).
     page.screenshot(path=str(ROOT / "test-results" / "page-done.png"), full_page=True)
@@ -48,7 +52,13 @@ def test_compressed_video_lands_on_the_server(app_page, clip720: Path, tmp_path:
     assert any(s["codec_type"] == "audio" and s["codec_name"] == "aac" for s in info["streams"])
     assert abs(float(info["format"]["duration"]) - float(source["format"]["duration"])) <= 0.2
     assert out.stat().st_size < clip720.stat().st_size
-    assert ssim(out, clip720) >= 0.95
+    score = ssim(out, clip720)
+    assert score >= 0.95
+
+    figures = {"seconds_start_to_done": round(seconds, 1), "input_bytes": clip720.stat().st_size,
+               "output_bytes": out.stat().st_size, "ssim": round(score, 4)}
+    (ROOT / "test-results").mkdir(exist_ok=True)
+    (ROOT / "test-results" / "compress-upload.json").write_text(json.dumps(figures, indent=2))
 
 
 def test_another_session_cannot_download_it(app_page, clip720: Path, browser, server):
