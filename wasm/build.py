@@ -51,6 +51,7 @@ NPM_ASSETS: list[tuple[str, str, list[str] | None]] = [
     ("@ffmpeg/core/dist/esm", "ffmpeg-core", None),
     ("@ffmpeg/core-mt/dist/esm", "ffmpeg-core-mt", None),
     ("tus-js-client/dist", "tus", ["tus.min.js"]),
+    ("mediabunny/dist/bundles", "mediabunny", ["mediabunny.min.mjs"]),
 ]
 
 SKIP_SUFFIXES = (".map", ".d.ts", ".d.mts")
@@ -66,7 +67,7 @@ def copy_npm_assets() -> None:
         files = [src / n for n in names] if names else sorted(src.iterdir())
         for f in files:
             if f.is_file() and not f.name.endswith(SKIP_SUFFIXES):
-                shutil.copy2(f, target / f.name)
+                shutil.copy2(f, target / f.name.replace(".min.", "."))
 
 
 def copy_glue() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -12,20 +13,28 @@ from client.core.media import MediaInfo, media_from_ffprobe
 from client.core.planner import Plan
 from client.core.ports import Encoded, TranscodeFailed
 
+H264_HIGH = "avc1.640028"  # High profile, level 4.0: up to 1080p30
+H264_HIGH_L51 = "avc1.640033"  # level 5.1: larger frames (medical-high on 4K sources)
+KEY_INTERVAL_S = 2.0
+
 
 class Prober:
-    """First the browser's own demuxer (fast: it reads only the header); for what the
-    browser cannot play (HEVC from phones, odd containers) ffprobe in ffmpeg.wasm."""
+    """mediabunny first (reads only the header and a few packets); for what it cannot
+    read, ffprobe in ffmpeg.wasm."""
 
     def __init__(self, multi_thread: bool) -> None:
         self.multi_thread = multi_thread
 
     async def probe(self, file: Any) -> MediaInfo | None:
         try:
-            found = await settled(glue.probeVideo(file))
+            found = await settled(glue.probeMedia(file))
             if found is not None:
-                return MediaInfo(width=int(found.width), height=int(found.height),
-                                 duration=float(found.duration))
+                return MediaInfo(
+                    width=int(found.width), height=int(found.height), duration=float(found.duration),
+                    fps=float(found.fps) or 30.0, video_codec=str(found.videoCodec),
+                    audio_codec=str(found.audioCodec), container=str(found.container),
+                    browser_decodes=bool(found.canDecode),
+                )
             options = js_object({"args": ffprobe_args(), "inputDir": INPUT_DIR,
                                  "outputPath": PROBE_PATH, "multiThread": self.multi_thread})
             data = await settled(glue.ffprobe(file, options))
@@ -34,27 +43,56 @@ class Prober:
         return None if data is None else media_from_ffprobe(data.to_py())
 
 
-class FfmpegWasmTranscoder:
-    """ffmpeg.wasm in its own Web Worker: threaded core when cross-origin isolated."""
+def webcodecs_config(plan: Plan) -> dict[str, Any]:
+    big = plan.width * plan.height > 1920 * 1088
+    return {
+        "codec": H264_HIGH_L51 if big else H264_HIGH,
+        "width": plan.width,
+        "height": plan.height,
+        "bitrate": plan.video_bitrate,
+        "keyIntervalS": KEY_INTERVAL_S,
+    }
 
-    async def run(self, file: Any, plan: Plan, on_progress: Callable[[float], None]) -> Encoded:
+
+class BrowserTranscoder:
+    """Both engines behind one port: WebCodecs (worker + mediabunny) and ffmpeg.wasm
+    (threaded core when cross-origin isolated)."""
+
+    async def supports(self, plan: Plan, engine: str) -> bool:
+        if engine != "webcodecs":
+            return True
+        config = webcodecs_config(plan)
+        probe_config = {k: config[k] for k in ("codec", "width", "height", "bitrate")}
+        return bool(await glue.canEncode(js_object(probe_config)))
+
+    async def run(
+        self, file: Any, plan: Plan, engine: str, on_progress: Callable[[float], None]
+    ) -> Encoded:
         def on_log(line: str) -> None:
             seconds = encoded_seconds(line)
             if seconds is not None:
                 on_progress(seconds)
 
-        with callbacks(on_log) as (log_proxy,):
-            options = js_object({
-                "args": ffmpeg_args(plan),
-                "inputDir": INPUT_DIR,
-                "outputPath": OUTPUT_PATH,
-                "multiThread": plan.engine == "ffmpeg-mt",
-            })
-            options.onLog = log_proxy
+        with callbacks(on_progress, on_log) as (time_proxy, log_proxy):
+            stall_ms = int(plan.stall_s * 1000)
+            if engine == "webcodecs":
+                options = js_object({"encoder": webcodecs_config(plan), "stallMs": stall_ms})
+                options.onTime = time_proxy
+                call = glue.transcodeWebCodecs(file, options)
+            else:
+                options = js_object({
+                    "args": ffmpeg_args(plan), "inputDir": INPUT_DIR, "outputPath": OUTPUT_PATH,
+                    "multiThread": engine == "ffmpeg-mt", "stallMs": stall_ms,
+                })
+                options.onLog = log_proxy
+                call = glue.transcodeFfmpeg(file, options)
             try:
-                blob = await settled(glue.transcode(file, options))
+                blob = await settled(call)
             except JsFailure as failure:
-                raise TranscodeFailed(failure.code) from None
+                raise TranscodeFailed(f"{engine}:{failure.code}") from None
+            except asyncio.CancelledError:
+                self.cancel()  # stop the worker before its callbacks go away
+                raise
         return Encoded(blob=blob, size=int(blob.size))
 
     def cancel(self) -> None:

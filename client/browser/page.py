@@ -30,6 +30,16 @@ def priority() -> Priority:
     return value if value in PRIORITIES else "routine"  # type: ignore[return-value]
 
 
+def set_busy(busy: bool) -> None:
+    """While a file is being compressed or sent: Start off, Cancel on."""
+    element("start").disabled = busy
+    element("cancel").disabled = not busy
+
+
+def is_busy() -> bool:
+    return not bool(element("cancel").disabled)
+
+
 class DomView:
     """StatusView that writes through ``public/js/status.js``; can be muted when the
     bypass takes over the page for the current file."""

@@ -1,4 +1,4 @@
-"""The ffmpeg command line for a plan: H.264 + AAC in a streamable MP4."""
+"""ffmpeg and ffprobe command lines: H.264 + AAC in a streamable MP4, metadata stripped."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from client.core.presets import PRESETS
 INPUT_DIR = "/input"
 INPUT_PATH = f"{INPUT_DIR}/source"  # never the user's file name: it may name a patient
 OUTPUT_PATH = "/output.mp4"
+PROBE_PATH = "/probe.json"
 
 
 def ffmpeg_args(plan: Plan) -> list[str]:
@@ -22,26 +23,28 @@ def ffmpeg_args(plan: Plan) -> list[str]:
         "-threads", threads,
         "-i", INPUT_PATH,
         "-map", "0:v:0", "-map", "0:a:0?",
+        # ffmpeg applies the source rotation to the pixels (autorotate), so the output
+        # needs no rotation tag; the size is the display size the planner chose.
         "-vf", f"scale={plan.width}:{plan.height}:flags=bicubic,format=yuv420p",
         "-c:v", "libx264", "-preset", preset.x264_preset, "-crf", str(preset.crf),
         "-profile:v", "high",
         "-c:a", "aac", "-b:a", f"{preset.audio_bitrate_k}k",
-        # Drop container metadata (titles, comments, locations) and chapters.
-        "-map_metadata", "-1", "-map_chapters", "-1",
+        # Drop container and stream metadata (titles, comments, locations, device serials)
+        # and chapters: nothing that could identify a patient or a place.
+        "-map_metadata", "-1", "-map_metadata:s", "-1", "-map_chapters", "-1",
         "-movflags", "+faststart",
         "-threads", threads,
         OUTPUT_PATH,
     ]
 
 
-PROBE_PATH = "/probe.json"
-
-
 def ffprobe_args() -> list[str]:
-    """ffprobe command that writes the first video stream's size, rotation and the
-    duration as JSON to ``PROBE_PATH`` (read by ``media.media_from_ffprobe``)."""
+    """ffprobe command that writes stream facts, rotation and duration as JSON to
+    ``PROBE_PATH`` (read by ``media.media_from_ffprobe``)."""
     return [
-        "-v", "error", "-select_streams", "v:0",
-        "-show_entries", "stream=width,height:stream_side_data=rotation:format=duration",
+        "-v", "error",
+        "-show_entries",
+        "stream=codec_type,codec_name,width,height,avg_frame_rate:stream_side_data=rotation"
+        ":format=duration,format_name",
         "-of", "json", "-o", PROBE_PATH, INPUT_PATH,
     ]

@@ -26,11 +26,21 @@ class FileFacts(msgspec.Struct, frozen=True):
 
 
 class MediaInfo(msgspec.Struct, frozen=True):
-    """What probing the video told us (display size, after rotation)."""
+    """What probing the video told us. Width and height are the display size (after
+    rotation); ``audio_codec`` is "" when there is no audio track."""
 
     width: int
     height: int
     duration: float
+    fps: float = 30.0
+    video_codec: str = ""
+    audio_codec: str = ""
+    container: str = ""
+    browser_decodes: bool = False  # WebCodecs can decode the video track
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio_codec)
 
 
 def classify(facts: FileFacts) -> Kind:
@@ -45,21 +55,39 @@ def classify(facts: FileFacts) -> Kind:
     return "other"
 
 
+def _fps(rate: str | None) -> float:
+    num, _, den = (rate or "").partition("/")
+    try:
+        value = float(num) / float(den or 1)
+    except (ValueError, ZeroDivisionError):
+        return 30.0
+    return value if 0 < value <= 240 else 30.0
+
+
 def media_from_ffprobe(data: dict) -> MediaInfo | None:
     """MediaInfo from ffprobe's JSON (display size: a ±90° rotation swaps the sides)."""
     streams = data.get("streams") or []
+    video = next((s for s in streams if s.get("codec_type") == "video"), None)
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     try:
-        stream = streams[0]
-        width, height = int(stream["width"]), int(stream["height"])
+        width, height = int(video["width"]), int(video["height"])  # type: ignore[index]
         duration = float(data["format"]["duration"])
-    except (IndexError, KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
         return None
     rotation = next(
-        (int(side.get("rotation", 0)) for side in stream.get("side_data_list") or [] if "rotation" in side),
+        (int(side.get("rotation", 0)) for side in video.get("side_data_list") or [] if "rotation" in side),
         0,
     )
     if rotation % 180:
         width, height = height, width
     if width <= 0 or height <= 0 or duration <= 0:
         return None
-    return MediaInfo(width=width, height=height, duration=duration)
+    return MediaInfo(
+        width=width,
+        height=height,
+        duration=duration,
+        fps=_fps(video.get("avg_frame_rate")),
+        video_codec=str(video.get("codec_name", "")),
+        audio_codec=str(audio.get("codec_name", "")) if audio else "",
+        container=str(data["format"].get("format_name", "")),
+    )

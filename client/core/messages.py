@@ -5,6 +5,12 @@ Messages may name the file's size or type but never its name or contents.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from client.core.planner import Plan
+    from client.core.progress import Rate
+
 SEND_ORIGINAL = "“Send original now”"
 
 CHOOSE_FILE = "Choose a video first."
@@ -21,9 +27,19 @@ UNREADABLE = (
     "This video could not be read: it may be damaged or only partly copied. Nothing was sent. "
     f"You can still send it exactly as it is with {SEND_ORIGINAL}."
 )
-COMPRESS_FAILED = "Compression did not work on this video, so the original is being sent instead."
-NOT_SMALLER = "Compression would not make this video smaller, so the original is being sent."
-EMERGENCY = "Emergency: sending the original now, without compression."
+STARTING_ENGINE = "Compressing… starting the encoder"
+CANCELLED = "Cancelled. Nothing was sent; press Start to try again."
+
+# Why the original is sent instead of a compressed copy, by the pipeline's reason code.
+WHY_ORIGINAL = {
+    "emergency": "Emergency: the original is sent without compression.",
+    "small-file": "This video is already small, so the original is sent as it is.",
+    "little-gain": "This video is already well compressed, so the original is sent as it is.",
+    "no-engine": "This browser cannot compress this video, so the original is sent.",
+    "compression-failed": "Compression did not work on this video, so the original is sent instead.",
+    "over-budget": "Compression was taking too long for this priority, so the original is sent.",
+    "not-smaller": "Compression would not make this video smaller, so the original is sent.",
+}
 UPLOAD_FAILED = (
     "The upload did not finish: {detail}. Check the network and press Start to try again; "
     "nothing has been lost."
@@ -52,3 +68,32 @@ def sent(size: int, original_size: int, compressed: bool) -> str:
         return f"Sent the original ({human_size(size)})."
     saved = 100 - round(100 * size / original_size) if original_size else 0
     return f"Sent {human_size(size)} (was {human_size(original_size)}, {saved}% smaller)."
+
+
+def why_original(reason: str) -> str:
+    return WHY_ORIGINAL.get(reason, "")
+
+
+def duration_text(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    return f"{round(seconds / 60)} min"
+
+
+def compressing(rate: Rate) -> str:
+    parts = [f"Compressing… {rate.percent:.0f}%"]
+    if rate.speed > 0:
+        parts.append(f"{rate.speed:.1f}× real time")
+    if rate.eta_s is not None:
+        parts.append(f"about {duration_text(rate.eta_s)} left")
+    return " · ".join(parts)
+
+
+def expectation(plan: Plan, size: int) -> str:
+    """What pressing Start will do, before it is pressed."""
+    if plan.action == "original":
+        return f"Ready. {why_original(plan.reason)} Press Start."
+    return (
+        f"Ready: about {human_size(plan.estimated_bytes)} instead of {human_size(size)}, "
+        f"about {duration_text(plan.estimated_seconds)} to compress. Press Start."
+    )

@@ -1,31 +1,26 @@
 """One file's journey: check → probe → plan → compress → upload, against ports.
 
 Every path ends in a ``Status`` the page shows. Compression is an optimisation, never
-a gate: if it fails or does not help, the original is sent and the page says why.
-Files that cannot be read at all are not sent automatically; the page keeps
-"Send original now" available for them.
+a gate: engines are tried in the plan's order, each watched for stalls and for the
+priority's time budget; if none produces a smaller file, the original is sent and the
+page says why. Files that cannot be read at all are not sent automatically; the page
+keeps "Send original now" available for them.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
 from client.core import messages
 from client.core.capabilities import Capabilities
-from client.core.media import FileFacts, classify
-from client.core.planner import Plan, Priority, plan
-from client.core.ports import (
-    Encoded,
-    Prober,
-    StatusView,
-    TranscodeFailed,
-    Transcoder,
-    Uploader,
-    UploadFailed,
-)
-from client.core.progress import Status, percent_of
+from client.core.media import FileFacts, MediaInfo, classify
+from client.core.planner import Limits, Plan, Priority, lighter, plan, without_engine
+from client.core.ports import Encoded, Prober, StatusView, TranscodeFailed, Transcoder, Uploader, UploadFailed
+from client.core.progress import Status, encode_rate, percent_of
 
 
 class Ports(msgspec.Struct, frozen=True):
@@ -34,6 +29,25 @@ class Ports(msgspec.Struct, frozen=True):
     uploader: Uploader
     view: StatusView
     caps: Capabilities
+    clock: Callable[[], float]  # monotonic seconds
+    limits: Limits = Limits()
+
+
+class Job(msgspec.Struct, frozen=True):
+    """One chosen file and what the person asked for."""
+
+    file: Any
+    facts: FileFacts
+    priority: Priority
+
+
+class Outcome(msgspec.Struct, frozen=True):
+    """Result of the compression step: an output, or why there is none."""
+
+    encoded: Encoded | None
+    reason: str
+    engine: str | None = None
+    preset: str | None = None
 
 
 def output_name(name: str) -> str:
@@ -41,72 +55,121 @@ def output_name(name: str) -> str:
     return f"{stem if dot and stem else name}.mp4"
 
 
-def upload_metadata(
-    facts: FileFacts, priority: Priority, plan_: Plan, compressed: bool, reason: str
-) -> dict[str, str]:
+def upload_metadata(job: Job, outcome: Outcome) -> dict[str, str]:
     """tus ``Upload-Metadata``: only allow-listed, non-identifying fields."""
+    compressed = outcome.encoded is not None
+    facts = job.facts
     meta = {
         "filename": output_name(facts.name) if compressed else facts.name,
         "filetype": "video/mp4" if compressed else (facts.mime or "application/octet-stream"),
-        "priority": priority,
+        "priority": job.priority,
         "compressed": "1" if compressed else "0",
         "original_size": str(facts.size),
-        "reason": reason,
+        "reason": outcome.reason,
     }
-    if compressed and plan_.preset:
-        meta["preset"] = plan_.preset
-        meta["engine"] = plan_.engine or ""
+    if compressed:
+        meta["preset"] = outcome.preset or ""
+        meta["engine"] = outcome.engine or ""
     return meta
 
 
-async def send(file: Any, facts: FileFacts, priority: Priority, ports: Ports) -> Status:
-    view = ports.view
+def input_problem(facts: FileFacts) -> str | None:
+    """A message for a file we will not try to compress, or None."""
     if facts.size == 0:
-        return _finish(view, Status(state="error", message=messages.EMPTY))
+        return messages.EMPTY
     kind = classify(facts)
     if kind != "video":
-        described = f"it looks like {facts.mime or kind}"
-        return _finish(view, Status(state="error", message=messages.NOT_VIDEO.format(kind=described)))
+        return messages.NOT_VIDEO.format(kind=f"it looks like {facts.mime or kind}")
+    return None
+
+
+async def make_plan(job: Job, media: MediaInfo, ports: Ports) -> Plan:
+    """The planner's choice, minus engines this browser turns out not to support."""
+    the_plan = plan(media, job.facts.size, ports.caps, job.priority, limits=ports.limits)
+    for engine in the_plan.engines:
+        if not await ports.transcoder.supports(the_plan, engine):
+            the_plan = without_engine(the_plan, engine)
+    if the_plan.action == "compress" and not the_plan.engines:
+        return Plan(action="original", reason="no-engine")
+    return the_plan
+
+
+async def preview(job: Job, ports: Ports) -> Status:
+    """What Start will do, shown as soon as a file is chosen: expected size and time."""
+    problem = input_problem(job.facts)
+    if problem:
+        return Status(state="error", message=problem)
+    media = await ports.prober.probe(job.file)
+    if media is None:
+        return Status(state="error", message=messages.UNREADABLE)
+    the_plan = await make_plan(job, media, ports)
+    return Status(state="ready", message=messages.expectation(the_plan, job.facts.size))
+
+
+async def send(job: Job, ports: Ports) -> Status:
+    view = ports.view
+    problem = input_problem(job.facts)
+    if problem:
+        return _finish(view, Status(state="error", message=problem))
 
     view.show(Status(state="compressing", message="Reading the video…", percent=0.0))
-    media = await ports.prober.probe(file)
+    media = await ports.prober.probe(job.file)
     if media is None:
         return _finish(view, Status(state="error", message=messages.UNREADABLE))
 
-    the_plan = plan(media, ports.caps, priority)
+    the_plan = await make_plan(job, media, ports)
     if the_plan.action == "original":
-        return await _upload(file, facts.size, facts, priority, the_plan, the_plan.reason,
-                             messages.EMERGENCY, ports)
+        outcome = Outcome(encoded=None, reason=the_plan.reason)
+    else:
+        outcome = await compress(job, media, the_plan, ports)
+        if outcome.encoded is not None and outcome.encoded.size >= job.facts.size:
+            outcome = Outcome(encoded=None, reason="not-smaller")
+    return await _upload(job, outcome, ports)
+
+
+async def compress(job: Job, media: MediaInfo, the_plan: Plan, ports: Ports) -> Outcome:
+    """Try the plan's engines in order within its budget; a routine job that runs over
+    retries once per lighter preset. Returns the output or the reason there is none."""
+    attempt: Plan | None = the_plan
+    while attempt is not None:
+        deadline = ports.clock() + attempt.budget_s
+        for engine in attempt.engines:
+            remaining = deadline - ports.clock()
+            if remaining <= 0:
+                break
+            try:
+                encoded = await asyncio.wait_for(_run(job, media, attempt, engine, ports), remaining)
+            except TranscodeFailed:
+                continue  # the next engine, or the original
+            except TimeoutError:
+                ports.transcoder.cancel()
+                break
+            return Outcome(encoded=encoded, reason="compressed", engine=engine, preset=attempt.preset)
+        else:
+            return Outcome(encoded=None, reason="compression-failed")
+        # Over budget.
+        if job.priority != "routine":
+            return Outcome(encoded=None, reason="over-budget")
+        attempt = lighter(attempt, media, job.facts.size, ports.caps, job.priority, ports.limits)
+    return Outcome(encoded=None, reason="over-budget")
+
+
+async def _run(job: Job, media: MediaInfo, the_plan: Plan, engine: str, ports: Ports) -> Encoded:
+    view, started = ports.view, ports.clock()
 
     def on_encoded(seconds: float) -> None:
-        pct = percent_of(seconds, media.duration)
-        view.show(Status(state="compressing", message=f"Compressing… {pct:.0f}%", percent=pct))
+        rate = encode_rate(seconds, media.duration, ports.clock() - started)
+        view.show(Status(state="compressing", message=messages.compressing(rate), percent=rate.percent))
 
-    view.show(Status(state="compressing", message="Compressing…", percent=0.0))
-    try:
-        encoded: Encoded = await ports.transcoder.run(file, the_plan, on_encoded)
-    except TranscodeFailed:
-        return await _upload(file, facts.size, facts, priority, the_plan, "compression-failed",
-                             messages.COMPRESS_FAILED, ports)
-    if encoded.size >= facts.size:
-        return await _upload(file, facts.size, facts, priority, the_plan, "not-smaller",
-                             messages.NOT_SMALLER, ports)
-    return await _upload(encoded.blob, encoded.size, facts, priority, the_plan, "compressed", "",
-                         ports, compressed=True)
+    view.show(Status(state="compressing", message=messages.STARTING_ENGINE, percent=0.0))
+    return await ports.transcoder.run(job.file, the_plan, engine, on_encoded)
 
 
-async def _upload(
-    blob: Any,
-    size: int,
-    facts: FileFacts,
-    priority: Priority,
-    the_plan: Plan,
-    reason: str,
-    note: str,
-    ports: Ports,
-    compressed: bool = False,
-) -> Status:
-    view = ports.view
+async def _upload(job: Job, outcome: Outcome, ports: Ports) -> Status:
+    view, facts = ports.view, job.facts
+    blob = outcome.encoded.blob if outcome.encoded else job.file
+    size = outcome.encoded.size if outcome.encoded else facts.size
+    note = messages.why_original(outcome.reason)
     prefix = f"{note} " if note else ""
 
     def on_sent(done: int, total: int) -> None:
@@ -114,12 +177,11 @@ async def _upload(
         view.show(Status(state="uploading", message=f"{prefix}Uploading… {pct:.0f}%", percent=pct))
 
     on_sent(0, size)
-    meta = upload_metadata(facts, priority, the_plan, compressed, reason)
     try:
-        url = await ports.uploader.upload(blob, meta, on_sent)
+        url = await ports.uploader.upload(blob, upload_metadata(job, outcome), on_sent)
     except UploadFailed as exc:
         return _finish(view, Status(state="error", message=messages.UPLOAD_FAILED.format(detail=exc.detail)))
-    done = f"{prefix}{messages.sent(size, facts.size, compressed)}"
+    done = f"{prefix}{messages.sent(size, facts.size, outcome.encoded is not None)}"
     return _finish(view, Status(state="done", message=done, percent=100.0, upload_url=url))
 
 

@@ -1,6 +1,5 @@
-"""Decide what to do with a video: compress it (how, with what) or send the original.
-
-``plan`` is pure: it returns data and never acts.
+"""Decide what to do with a video: compress it (how, on which engines, within what
+time) or send the original, and why. ``plan`` is pure: it returns data, never acts.
 """
 
 from __future__ import annotations
@@ -16,17 +15,43 @@ from client.core.presets import DEFAULT_PRESET, PRESETS, Preset
 Priority = Literal["routine", "urgent", "emergency"]
 PRIORITIES: tuple[Priority, ...] = ("routine", "urgent", "emergency")
 
-Engine = Literal["ffmpeg-mt", "ffmpeg"]
+Engine = Literal["webcodecs", "ffmpeg-mt", "ffmpeg"]
+
+# Input megapixels decoded+encoded per second on a 2-core machine (bench/compress.py),
+# and each engine's start-up (loading its worker and, for ffmpeg, 32 MB of wasm).
+ENGINE_SPEED_MPX_S: dict[str, float] = {"webcodecs": 200.0, "ffmpeg-mt": 45.0, "ffmpeg": 24.0}
+ENGINE_STARTUP_S: dict[str, float] = {"webcodecs": 0.5, "ffmpeg-mt": 2.0, "ffmpeg": 1.5}
+
+SMALL_FILE_BYTES = 1_000_000  # below this, compressing saves too little to be worth a wait
+MIN_GAIN = 0.25  # compress only when the estimate saves at least a quarter of the bytes
+
+
+class Limits(msgspec.Struct, frozen=True):
+    """How long compression may take. Budgets are (floor seconds, seconds per second of
+    video); emergency never compresses, so it has none."""
+
+    stall_s: float = 30.0  # an engine that reports no progress for this long is stopped
+    urgent_budget: tuple[float, float] = (30.0, 1.0)
+    routine_budget: tuple[float, float] = (120.0, 8.0)
+
+    def budget(self, priority: Priority, duration: float) -> float:
+        floor, per_second = self.urgent_budget if priority == "urgent" else self.routine_budget
+        return max(floor, per_second * duration)
 
 
 class Plan(msgspec.Struct, frozen=True):
     action: Literal["compress", "original"]
     reason: str  # a stable code, safe for logs and analytics
     preset: str | None = None
-    engine: Engine | None = None
+    engines: tuple[Engine, ...] = ()  # tried in order; the original is the last resort
     threads: int = 1
     width: int = 0
     height: int = 0
+    video_bitrate: int = 0  # WebCodecs target, bits/s
+    estimated_bytes: int = 0
+    estimated_seconds: float = 0.0
+    budget_s: float = 0.0  # wall-clock allowance for compression
+    stall_s: float = 0.0
 
 
 def fit_within(width: int, height: int, max_long_side: int | None) -> tuple[int, int]:
@@ -41,22 +66,67 @@ def fit_within(width: int, height: int, max_long_side: int | None) -> tuple[int,
     return max(2, width - width % 2), max(2, height - height % 2)
 
 
+def engine_order(media: MediaInfo, caps: Capabilities) -> tuple[Engine, ...]:
+    if caps.forced_engine:
+        return (caps.forced_engine,)  # type: ignore[return-value]
+    ffmpeg: Engine = "ffmpeg-mt" if caps.cross_origin_isolated else "ffmpeg"
+    # WebCodecs copies AAC through and has no other audio encoder: never drop a track.
+    webcodecs_fits = caps.webcodecs and media.browser_decodes and media.audio_codec in ("", "aac")
+    return ("webcodecs", ffmpeg) if webcodecs_fits else (ffmpeg,)
+
+
+def estimate_seconds(media: MediaInfo, engine: str) -> float:
+    megapixels = media.width * media.height * media.fps * media.duration / 1e6
+    return ENGINE_STARTUP_S[engine] + megapixels / ENGINE_SPEED_MPX_S[engine]
+
+
 def plan(
     media: MediaInfo,
+    size: int,
     caps: Capabilities,
     priority: Priority,
     preset_name: str = DEFAULT_PRESET,
+    limits: Limits = Limits(),
 ) -> Plan:
     if priority == "emergency":
         return Plan(action="original", reason="emergency")
+    if size < SMALL_FILE_BYTES:
+        return Plan(action="original", reason="small-file")
     preset: Preset = PRESETS[preset_name]
     width, height = fit_within(media.width, media.height, preset.max_long_side)
+    video_bitrate = round(preset.bits_per_pixel * width * height * media.fps)
+    audio_bitrate = preset.audio_bitrate_k * 1000 if media.has_audio else 0
+    estimated_bytes = round((video_bitrate + audio_bitrate) * media.duration / 8)
+    if estimated_bytes > (1 - MIN_GAIN) * size:
+        return Plan(action="original", reason="little-gain", estimated_bytes=estimated_bytes)
+    engines = engine_order(media, caps)
     return Plan(
         action="compress",
         reason="compress",
         preset=preset.name,
-        engine="ffmpeg-mt" if caps.cross_origin_isolated else "ffmpeg",
+        engines=engines,
         threads=caps.ffmpeg_threads,
         width=width,
         height=height,
+        video_bitrate=video_bitrate,
+        estimated_bytes=estimated_bytes,
+        estimated_seconds=round(estimate_seconds(media, engines[0]), 1),
+        budget_s=limits.budget(priority, media.duration),
+        stall_s=limits.stall_s,
     )
+
+
+def without_engine(the_plan: Plan, engine: str) -> Plan:
+    """The plan minus one engine (found unusable in this browser)."""
+    return msgspec.structs.replace(the_plan, engines=tuple(e for e in the_plan.engines if e != engine))
+
+
+def lighter(
+    the_plan: Plan, media: MediaInfo, size: int, caps: Capabilities, priority: Priority, limits: Limits
+) -> Plan | None:
+    """The same job on the next lighter preset, or None if there is none."""
+    name = PRESETS[the_plan.preset].lighter if the_plan.preset else None
+    if name is None:
+        return None
+    retry = plan(media, size, caps, priority, name, limits)
+    return retry if retry.action == "compress" else None

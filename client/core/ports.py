@@ -25,7 +25,7 @@ class Encoded(msgspec.Struct, frozen=True):
 
 
 class TranscodeFailed(Exception):
-    """The engine could not produce an output; ``code`` is safe to log."""
+    """The engine could not produce an output; ``code`` is stable and safe to log."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -42,17 +42,21 @@ class UploadFailed(Exception):
 
 class Prober(Protocol):
     async def probe(self, file: Handle) -> MediaInfo | None:
-        """Display size and duration, or None if the file cannot be read as video."""
+        """What the planner needs, or None if the file cannot be read as video."""
 
 
 class Transcoder(Protocol):
+    async def supports(self, plan: Plan, engine: str) -> bool:
+        """Whether ``engine`` can run ``plan`` in this browser (e.g. the encoder config)."""
+
     async def run(
-        self, file: Handle, plan: Plan, on_progress: Callable[[float], None]
+        self, file: Handle, plan: Plan, engine: str, on_progress: Callable[[float], None]
     ) -> Encoded:
-        """Compress per ``plan``; ``on_progress`` gets seconds of output encoded so far."""
+        """Compress per ``plan`` on ``engine``; ``on_progress`` gets seconds of output
+        encoded so far. Raises TranscodeFailed (including a stall caught by the watchdog)."""
 
     def cancel(self) -> None:
-        """Stop a running job at once and free its memory."""
+        """Stop every running job at once and free its memory."""
 
 
 class Uploader(Protocol):

@@ -1,4 +1,10 @@
-"""Compression presets as data: what each is for and what it promises."""
+"""Compression presets as data: what each is for, how it encodes, what it promises.
+
+``min_ssim`` is the quality floor, measured as SSIM against the source scaled to the
+output size; ``bench/compress.py`` checks every preset against it. ``bits_per_pixel``
+sets the WebCodecs bitrate (bits per output pixel per frame): OpenH264 needs more bits
+than x264 for the same quality, so it is tuned per preset against the floor.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +15,57 @@ class Preset(msgspec.Struct, frozen=True):
     name: str
     purpose: str
     max_long_side: int | None  # None keeps the source resolution
-    crf: int  # x264 constant rate factor: lower is better quality and larger
+    crf: int  # x264 constant rate factor (ffmpeg.wasm): lower is better and larger
     x264_preset: str
+    bits_per_pixel: float  # WebCodecs H.264 bitrate = bpp × width × height × fps
     audio_bitrate_k: int
-    min_ssim: float  # quality floor against the source at output size
+    min_ssim: float
+    lighter: str | None = None  # the preset to retry with when this one runs over time
 
+
+MEDICAL_HIGH = Preset(
+    name="medical-high",
+    purpose=(
+        "Fine detail that matters to a diagnosis (ultrasound screens, dermatology close-ups): "
+        "keeps the source resolution and spends bits to stay visually lossless."
+    ),
+    max_long_side=None,
+    crf=20,
+    x264_preset="veryfast",
+    bits_per_pixel=0.16,
+    audio_bitrate_k=128,
+    min_ssim=0.98,
+    lighter="medical-standard",
+)
 
 MEDICAL_STANDARD = Preset(
     name="medical-standard",
     purpose=(
-        "Everyday clinical video (wounds, procedures, screens): at most 1280 px on the long "
-        "side, quality kept well above what a reviewing clinician can tell apart."
+        "Everyday clinical video (wounds, procedures, gait): at most 1280 px on the long side, "
+        "quality kept well above what a reviewing clinician can tell apart."
     ),
     max_long_side=1280,
     crf=23,
     x264_preset="veryfast",
+    bits_per_pixel=0.10,
     audio_bitrate_k=96,
     min_ssim=0.97,
+    lighter="mobile-fast",
 )
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (MEDICAL_STANDARD,)}
+MOBILE_FAST = Preset(
+    name="mobile-fast",
+    purpose=(
+        "Getting something through a weak connection quickly (triage, a first look): at most "
+        "854 px on the long side, smallest files, still clearly readable."
+    ),
+    max_long_side=854,
+    crf=26,
+    x264_preset="veryfast",
+    bits_per_pixel=0.08,
+    audio_bitrate_k=64,
+    min_ssim=0.95,
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (MEDICAL_HIGH, MEDICAL_STANDARD, MOBILE_FAST)}
 DEFAULT_PRESET = MEDICAL_STANDARD.name

@@ -1,4 +1,4 @@
-"""Progress as the page shows it: a stage and a percent."""
+"""Progress as the page shows it: a state, a percent, and speed/ETA while compressing."""
 
 from __future__ import annotations
 
@@ -21,3 +21,17 @@ def percent_of(done: float, total: float) -> float:
     if total <= 0:
         return 0.0
     return max(0.0, min(100.0, 100.0 * done / total))
+
+
+class Rate(msgspec.Struct, frozen=True):
+    percent: float
+    speed: float  # seconds of media per second of wall time
+    eta_s: float | None
+
+
+def encode_rate(encoded_s: float, duration_s: float, elapsed_s: float) -> Rate:
+    """Percent, speed (× real time) and seconds left, from media time encoded so far."""
+    percent = percent_of(encoded_s, duration_s)
+    speed = encoded_s / elapsed_s if elapsed_s > 0 else 0.0
+    eta = (duration_s - encoded_s) / speed if speed > 0 else None
+    return Rate(percent=percent, speed=speed, eta_s=None if eta is None else max(0.0, eta))

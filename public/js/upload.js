@@ -27,8 +27,9 @@ function serverReason(body) {
 /**
  * Upload a File or Blob; resolves to the upload URL. `metadata` must hold only
  * allow-listed fields. `onProgress(sent, total)` is called as bytes are acknowledged.
+ * Aborting `signal` stops the upload and asks the server to delete what it received.
  */
-export function uploadBlob(blob, metadata, onProgress) {
+export function uploadBlob(blob, metadata, onProgress, signal) {
   return new Promise((resolve, reject) => {
     const upload = new window.tus.Upload(blob, {
       endpoint: new URL("/files/", location.href).href,
@@ -46,6 +47,12 @@ export function uploadBlob(blob, metadata, onProgress) {
         reject(failure);
       },
     });
+    signal?.addEventListener("abort", () => {
+      upload.abort(true).catch(() => {});  // the partial upload expires anyway if this fails
+      const failure = new Error("cancelled");
+      failure.code = "cancelled";
+      reject(failure);
+    }, { once: true });
     upload.start();
   });
 }

@@ -1,16 +1,9 @@
 // ffmpeg.wasm engine. The FFmpeg class runs the core in its own module Web Worker;
 // this module only loads it, mounts the input and runs the arguments Python planned.
 import { FFmpeg } from "../ffmpeg/index.js";
+import { EngineError, startJob } from "./jobs.js";
 
 const vendor = new URL("../", import.meta.url).href;
-const running = new Set();
-
-export class TranscodeError extends Error {
-  constructor(code) {
-    super(code);
-    this.code = code;  // stable and free of patient data: safe to log
-  }
-}
 
 function coreUrls(multiThread) {
   const base = `${vendor}${multiThread ? "ffmpeg-core-mt" : "ffmpeg-core"}/`;
@@ -21,43 +14,43 @@ function coreUrls(multiThread) {
 
 /**
  * Load a fresh ffmpeg worker, mount `file` read-only at `inputDir/source` with WORKERFS
- * (so it is never copied into the wasm heap), run `job(ffmpeg, tail)`, and always free
- * the worker afterwards. `tail` keeps ffmpeg's last log lines for diagnosis.
+ * (so it is never copied into the wasm heap), run `work(ffmpeg, tail)`, and always free
+ * the worker afterwards. Every log line counts as progress for the watchdog.
  */
-async function withFfmpeg(file, { inputDir, multiThread, onLog }, job) {
-  const ffmpeg = new FFmpeg();
-  running.add(ffmpeg);
-  const tail = [];
-  ffmpeg.on("log", ({ message }) => {
-    tail.push(message);
-    if (tail.length > 20) tail.shift();
-    onLog?.(message);
-  });
-  try {
-    try {
-      await ffmpeg.load(coreUrls(multiThread));
-    } catch {
-      throw new TranscodeError("load-failed");
-    }
-    await ffmpeg.createDir(inputDir);
-    await ffmpeg.mount("WORKERFS", { blobs: [{ name: "source", data: file }] }, inputDir);
-    return await job(ffmpeg, tail);
-  } catch (error) {
-    if (error instanceof TranscodeError) throw error;
-    throw new TranscodeError(running.has(ffmpeg) ? "engine-error" : "cancelled");
-  } finally {
-    if (running.delete(ffmpeg)) ffmpeg.terminate();
-  }
+function withFfmpeg(file, { inputDir, multiThread, stallMs, onLog }, work) {
+  return startJob((alive) => {
+    const ffmpeg = new FFmpeg();
+    const tail = [];
+    ffmpeg.on("log", ({ message }) => {
+      alive();
+      tail.push(message);
+      if (tail.length > 20) tail.shift();
+      onLog?.(message);
+    });
+    const promise = (async () => {
+      try {
+        await ffmpeg.load(coreUrls(multiThread));
+      } catch {
+        throw new EngineError("load-failed");
+      }
+      alive();
+      await ffmpeg.createDir(inputDir);
+      await ffmpeg.mount("WORKERFS", { blobs: [{ name: "source", data: file }] }, inputDir);
+      return await work(ffmpeg, tail);
+    })();
+    promise.finally(() => ffmpeg.terminate()).catch(() => {});
+    return { promise, stop: () => ffmpeg.terminate() };
+  }, { stallMs });
 }
 
 /** Run ffmpeg with Python's `args`; resolves to the output Blob. */
-export function transcode(file, { args, inputDir, outputPath, multiThread, onLog }) {
+export function transcode(file, { args, inputDir, outputPath, multiThread, stallMs, onLog }) {
   const progressOnly = (line) => line.includes("time=") && onLog?.(line);
-  return withFfmpeg(file, { inputDir, multiThread, onLog: progressOnly }, async (ffmpeg, tail) => {
+  return withFfmpeg(file, { inputDir, multiThread, stallMs, onLog: progressOnly }, async (ffmpeg, tail) => {
     const exitCode = await ffmpeg.exec(args);
     if (exitCode !== 0) {
-      console.warn("ffmpeg failed", exitCode, tail.join("\n"));
-      throw new TranscodeError(`exit-${exitCode}`);
+      console.warn("ffmpeg failed", exitCode, tail.slice(-5).join("\n"));
+      throw new EngineError(`exit-${exitCode}`);
     }
     return new Blob([await ffmpeg.readFile(outputPath)], { type: "video/mp4" });
   });
@@ -65,7 +58,7 @@ export function transcode(file, { args, inputDir, outputPath, multiThread, onLog
 
 /** ffprobe's JSON for Python's `args` (which write it to `outputPath`), or null. */
 export function probe(file, { args, inputDir, outputPath, multiThread }) {
-  return withFfmpeg(file, { inputDir, multiThread }, async (ffmpeg) => {
+  return withFfmpeg(file, { inputDir, multiThread, stallMs: 30000 }, async (ffmpeg) => {
     // ffprobe in @ffmpeg/core 0.12.10 returns -1 even when it succeeds: judge by its output.
     await ffmpeg.ffprobe(args);
     try {
@@ -74,12 +67,4 @@ export function probe(file, { args, inputDir, outputPath, multiThread }) {
       return null;
     }
   });
-}
-
-/** Stop every running job at once; their promises reject with "cancelled". */
-export function cancelAll() {
-  for (const ffmpeg of running) {
-    running.delete(ffmpeg);
-    ffmpeg.terminate();
-  }
 }

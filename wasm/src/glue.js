@@ -1,8 +1,10 @@
 // The JS surface Python calls (as `js.medpressGlue`). Thin: no decisions here.
 // Async calls never reject across the boundary: they resolve to
 // {ok: true, value} or {ok: false, code, detail}, which Python turns into exceptions.
-import { cancelAll, probe as ffprobe, transcode } from "./ffmpeg-engine.js";
-import { probeVideo } from "./probe.js";
+import { probe as ffprobe, transcode as transcodeFfmpeg } from "./ffmpeg-engine.js";
+import { cancelAll } from "./jobs.js";
+import { probeMedia } from "./probe.js";
+import { canEncode, transcodeWebCodecs } from "./webcodecs-engine.js";
 import { showStatus } from "/js/status.js";
 import { uploadBlob } from "/js/upload.js";
 
@@ -18,11 +20,17 @@ globalThis.medpressGlue = {
   capabilities: () => ({
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     cores: navigator.hardwareConcurrency || 1,
+    deviceMemoryGb: navigator.deviceMemory || 0,
+    webcodecs: typeof VideoEncoder !== "undefined",
+    query: location.search,
   }),
-  probeVideo: settled(probeVideo),
-  transcode: settled(transcode),
+  canEncode,
+  probeMedia: settled(probeMedia),
   ffprobe: settled(ffprobe),
+  transcodeFfmpeg: settled(transcodeFfmpeg),
+  transcodeWebCodecs: settled(transcodeWebCodecs),
   uploadBlob: settled(uploadBlob),
   cancelAll,
   showStatus,
+  now: () => performance.now() / 1000,
 };

@@ -1,31 +1,29 @@
-// Read a video's display size and duration without reading the file into memory:
-// the browser's own demuxer looks at the container header through an object URL.
+// Read what Python needs to plan, without reading the file into memory: mediabunny
+// demuxes lazily through a BlobSource (only the header and a few packets are read).
+import { ALL_FORMATS, BlobSource, Input } from "../mediabunny/mediabunny.mjs";
 
-const PROBE_TIMEOUT_MS = 15000;
-
-/** Resolves to {width, height, duration} or null when the browser cannot read it. */
-export function probeVideo(file) {
-  return new Promise((resolve) => {
-    const url = URL.createObjectURL(file);
-    const video = document.createElement("video");
-    let settled = false;
-    const finish = (result) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      video.removeAttribute("src");
-      video.load();
-      URL.revokeObjectURL(url);
-      resolve(result);
+/** {container, videoCodec, audioCodec, width, height, duration, fps, canDecode} or null. */
+export async function probeMedia(file) {
+  const input = new Input({ source: new BlobSource(file), formats: ALL_FORMATS });
+  try {
+    const video = await input.getPrimaryVideoTrack();
+    if (!video) return null;
+    const audio = await input.getPrimaryAudioTrack();
+    const duration = await input.computeDuration();
+    const stats = await video.computePacketStats(120);
+    return {
+      container: (await input.getFormat()).name,
+      videoCodec: video.codec ?? "",
+      audioCodec: audio ? (audio.codec ?? "unknown") : "",
+      width: video.displayWidth,
+      height: video.displayHeight,
+      duration,
+      fps: stats.averagePacketRate || 0,
+      canDecode: await video.canDecode(),
     };
-    const timer = setTimeout(() => finish(null), PROBE_TIMEOUT_MS);
-    video.preload = "metadata";
-    video.muted = true;
-    video.onloadedmetadata = () => {
-      const ok = video.videoWidth > 0 && video.videoHeight > 0 && Number.isFinite(video.duration);
-      finish(ok ? { width: video.videoWidth, height: video.videoHeight, duration: video.duration } : null);
-    };
-    video.onerror = () => finish(null);
-    video.src = url;
-  });
+  } catch {
+    return null;  // not a container mediabunny knows, or damaged: ffprobe gets a try
+  } finally {
+    input.dispose?.();
+  }
 }

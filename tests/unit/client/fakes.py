@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from client.core.media import MediaInfo
@@ -25,21 +26,33 @@ class FakeProber:
 
 
 class FakeTranscoder:
-    def __init__(self, out_size: int | None = 100, fail: str | None = None) -> None:
-        self.out_size = out_size
-        self.fail = fail
-        self.plans: list[Plan] = []
-        self.cancelled = False
+    """Per-engine behaviour: an int (output size), "fail:<code>", or "hang"."""
 
-    async def run(self, file: object, plan: Plan, on_progress: Callable[[float], None]) -> Encoded:
-        self.plans.append(plan)
+    def __init__(self, behaviour: dict[str, int | str] | None = None, unsupported=()) -> None:
+        self.behaviour = behaviour or {}
+        self.unsupported = set(unsupported)
+        self.runs: list[tuple[str, Plan]] = []
+        self.cancelled = 0
+
+    async def supports(self, plan: Plan, engine: str) -> bool:
+        return engine not in self.unsupported
+
+    async def run(self, file: object, plan: Plan, engine: str, on_progress: Callable[[float], None]) -> Encoded:
+        self.runs.append((engine, plan))
         on_progress(5.0)
-        if self.fail:
-            raise TranscodeFailed(self.fail)
-        return Encoded(blob=FakeBlob(self.out_size or 0, "encoded"), size=self.out_size or 0)
+        what = self.behaviour.get(engine, 100)
+        if what == "hang":
+            await asyncio.sleep(3600)
+        if isinstance(what, str):
+            raise TranscodeFailed(f"{engine}:{what.removeprefix('fail:')}")
+        return Encoded(blob=FakeBlob(what, f"encoded-by-{engine}"), size=what)
 
     def cancel(self) -> None:
-        self.cancelled = True
+        self.cancelled += 1
+
+    @property
+    def engines(self) -> list[str]:
+        return [engine for engine, _ in self.runs]
 
 
 class FakeUploader:

@@ -34,12 +34,23 @@ def test_sent_message_reports_saving():
 def test_media_from_ffprobe():
     from client.core.media import MediaInfo, media_from_ffprobe
 
-    plain = {"streams": [{"width": 1920, "height": 1080}], "format": {"duration": "12.5"}}
-    assert media_from_ffprobe(plain) == MediaInfo(1920, 1080, 12.5)
+    plain = {
+        "streams": [
+            {"codec_type": "video", "codec_name": "hevc", "width": 1920, "height": 1080,
+             "avg_frame_rate": "30000/1001"},
+            {"codec_type": "audio", "codec_name": "aac"},
+        ],
+        "format": {"duration": "12.5", "format_name": "mov,mp4,m4a,3gp,3g2,mj2"},
+    }
+    info = media_from_ffprobe(plain)
+    assert (info.width, info.height, info.duration) == (1920, 1080, 12.5)
+    assert round(info.fps, 2) == 29.97 and info.video_codec == "hevc" and info.audio_codec == "aac"
     rotated = {
-        "streams": [{"width": 1920, "height": 1080, "side_data_list": [{"rotation": -90}]}],
+        "streams": [{"codec_type": "video", "width": 1920, "height": 1080,
+                     "side_data_list": [{"rotation": -90}]}],
         "format": {"duration": "3"},
     }
     assert media_from_ffprobe(rotated) == MediaInfo(1080, 1920, 3.0)
     assert media_from_ffprobe({"streams": [], "format": {}}) is None
-    assert media_from_ffprobe({"streams": [{"width": 0, "height": 0}], "format": {"duration": "1"}}) is None
+    zero = {"streams": [{"codec_type": "video", "width": 0, "height": 0}], "format": {"duration": "1"}}
+    assert media_from_ffprobe(zero) is None

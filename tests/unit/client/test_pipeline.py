@@ -1,65 +1,108 @@
 import asyncio
+import time
 
 import pytest
 
 from client.core import messages
 from client.core.capabilities import Capabilities
 from client.core.media import FileFacts, MediaInfo
-from client.core.pipeline import Ports, output_name, send
+from client.core.pipeline import Job, Ports, output_name, preview, send
+from client.core.planner import Limits
 
 from .fakes import FakeBlob, FakeProber, FakeTranscoder, FakeUploader, RecordingView
 
-VIDEO = FileFacts(name="wound left heel.mov", size=1000, mime="video/quicktime")
-MEDIA = MediaInfo(width=1920, height=1080, duration=10.0)
+VIDEO = FileFacts(name="wound left heel.mov", size=20_000_000, mime="video/quicktime")
+MEDIA = MediaInfo(width=1920, height=1080, duration=10.0, audio_codec="aac", browser_decodes=True)
+CAPS = Capabilities(cross_origin_isolated=True, cores=2, webcodecs=True)
+QUICK = Limits(stall_s=1.0, urgent_budget=(0.05, 0.0), routine_budget=(0.05, 0.0))
 
 
-def run(facts=VIDEO, priority="routine", media=MEDIA, transcoder=None, uploader=None):
-    ports = Ports(
+def ports_for(media=MEDIA, transcoder=None, uploader=None, limits=Limits(), caps=CAPS):
+    return Ports(
         prober=FakeProber(media),
-        transcoder=transcoder or FakeTranscoder(out_size=250),
+        transcoder=transcoder or FakeTranscoder(),
         uploader=uploader or FakeUploader(),
         view=RecordingView(),
-        caps=Capabilities(cross_origin_isolated=True, cores=2),
+        caps=caps,
+        clock=time.monotonic,
+        limits=limits,
     )
-    status = asyncio.run(send(FakeBlob(facts.size, "original"), facts, priority, ports))
-    return status, ports
 
 
-def test_compresses_then_uploads_the_smaller_file():
-    status, ports = run()
+def run(facts=VIDEO, priority="routine", **kw):
+    ports = ports_for(**kw)
+    job = Job(file=FakeBlob(facts.size, "original"), facts=facts, priority=priority)
+    return asyncio.run(send(job, ports)), ports
+
+
+def test_compresses_with_webcodecs_first_and_uploads_the_smaller_file():
+    status, ports = run(transcoder=FakeTranscoder({"webcodecs": 5_000_000}))
+    assert ports.transcoder.engines == ["webcodecs"]
     assert status.state == "done" and status.upload_url
-    assert status.message == "Sent 250 bytes (was 1.0 KB, 75% smaller)."
+    assert status.message == "Sent 5.0 MB (was 20.0 MB, 75% smaller)."
     blob, meta = ports.uploader.sent[0]
-    assert blob.label == "encoded"
-    assert meta["compressed"] == "1" and meta["filetype"] == "video/mp4"
-    assert meta["filename"] == "wound left heel.mp4" and meta["preset"] == "medical-standard"
-    assert ports.view.states[0] == "compressing" and "uploading" in ports.view.states
-    percents = [s.percent for s in ports.view.shown if s.state == "compressing"]
-    assert 50.0 in percents  # 5 s of 10 s encoded
+    assert blob.label == "encoded-by-webcodecs"
+    assert meta == {
+        "filename": "wound left heel.mp4", "filetype": "video/mp4", "priority": "routine",
+        "compressed": "1", "original_size": "20000000", "reason": "compressed",
+        "preset": "medical-standard", "engine": "webcodecs",
+    }
+    compressing = [s for s in ports.view.shown if s.state == "compressing" and s.percent]
+    assert compressing[0].percent == 50.0 and "real time" in compressing[0].message
+
+
+def test_a_failed_engine_falls_back_to_the_next():
+    transcoder = FakeTranscoder({"webcodecs": "fail:encoder-error", "ffmpeg-mt": 4_000_000})
+    status, ports = run(transcoder=transcoder)
+    assert transcoder.engines == ["webcodecs", "ffmpeg-mt"]
+    assert ports.uploader.sent[0][1]["engine"] == "ffmpeg-mt" and status.state == "done"
+
+
+def test_unsupported_engines_are_skipped_before_running():
+    transcoder = FakeTranscoder(unsupported={"webcodecs"})
+    run(transcoder=transcoder)
+    assert transcoder.engines == ["ffmpeg-mt"]
 
 
 @pytest.mark.parametrize(
-    ("transcoder", "reason", "note"),
+    ("transcoder", "reason"),
     [
-        (FakeTranscoder(fail="exit-1"), "compression-failed", messages.COMPRESS_FAILED),
-        (FakeTranscoder(out_size=1000), "not-smaller", messages.NOT_SMALLER),
+        (FakeTranscoder({"webcodecs": "fail:x", "ffmpeg-mt": "fail:exit-1"}), "compression-failed"),
+        (FakeTranscoder({"webcodecs": 20_000_000}), "not-smaller"),
+        (FakeTranscoder(unsupported={"webcodecs", "ffmpeg-mt"}), "no-engine"),
     ],
 )
-def test_falls_back_to_the_original_and_says_so(transcoder, reason, note):
+def test_falls_back_to_the_original_and_says_why(transcoder, reason):
     status, ports = run(transcoder=transcoder)
     blob, meta = ports.uploader.sent[0]
     assert blob.label == "original"
     assert meta["reason"] == reason and meta["compressed"] == "0"
     assert meta["filename"] == VIDEO.name and meta["filetype"] == "video/quicktime"
-    assert status.state == "done" and status.message.startswith(note)
+    assert "preset" not in meta
+    assert status.state == "done" and status.message.startswith(messages.why_original(reason))
+
+
+def test_urgent_over_budget_sends_the_original():
+    transcoder = FakeTranscoder({"webcodecs": "hang"})
+    status, ports = run(priority="urgent", transcoder=transcoder, limits=QUICK)
+    assert ports.uploader.sent[0][1]["reason"] == "over-budget"
+    assert transcoder.engines == ["webcodecs"] and transcoder.cancelled
+
+
+def test_routine_over_budget_retries_with_lighter_presets_then_sends_the_original():
+    transcoder = FakeTranscoder({"webcodecs": "hang"})
+    status, ports = run(transcoder=transcoder, limits=QUICK)
+    presets = [p.preset for _, p in transcoder.runs]
+    assert presets == ["medical-standard", "mobile-fast"]
+    assert ports.uploader.sent[0][1]["reason"] == "over-budget"
 
 
 def test_emergency_sends_the_original_without_compressing():
     transcoder = FakeTranscoder()
     status, ports = run(priority="emergency", transcoder=transcoder)
-    assert transcoder.plans == []
+    assert transcoder.runs == []
     assert ports.uploader.sent[0][1]["reason"] == "emergency"
-    assert status.state == "done"
+    assert status.state == "done" and status.message.startswith("Emergency")
 
 
 @pytest.mark.parametrize(
@@ -82,6 +125,13 @@ def test_upload_failure_is_an_error_that_names_no_file():
     assert status.state == "error"
     assert "the server could not be reached" in status.message
     assert VIDEO.name not in status.message
+
+
+def test_preview_shows_expected_size_and_time():
+    job = Job(file=FakeBlob(VIDEO.size), facts=VIDEO, priority="routine")
+    status = asyncio.run(preview(job, ports_for()))
+    assert status.state == "ready"
+    assert status.message.startswith("Ready: about 3.6 MB instead of 20.0 MB, about ")
 
 
 def test_output_name():

@@ -1,11 +1,15 @@
 import pytest
 
-from client.core.capabilities import Capabilities
+from client.core.capabilities import Capabilities, overrides_from_query
 from client.core.ffmpeg_args import INPUT_PATH, OUTPUT_PATH, ffmpeg_args
+from client.core.ffmpeg_log import encoded_seconds
 from client.core.media import MediaInfo
-from client.core.planner import Plan, fit_within, plan
+from client.core.planner import Limits, Plan, engine_order, fit_within, lighter, plan
+from client.core.presets import PRESETS
 
-ISOLATED = Capabilities(cross_origin_isolated=True, cores=2)
+ISOLATED = Capabilities(cross_origin_isolated=True, cores=2, webcodecs=True)
+HD = MediaInfo(1920, 1080, 10.0, fps=30.0, audio_codec="aac", browser_decodes=True)
+PHONE_SIZE = 21_000_000  # 10 s at about 17 Mbit/s
 
 
 @pytest.mark.parametrize(
@@ -23,38 +27,92 @@ def test_fit_within(size, limit, expected):
     assert fit_within(*size, limit) == expected
 
 
-def test_emergency_never_compresses():
-    p = plan(MediaInfo(1920, 1080, 10.0), ISOLATED, "emergency")
-    assert p.action == "original" and p.reason == "emergency"
+@pytest.mark.parametrize(
+    ("priority", "size", "reason"),
+    [("emergency", PHONE_SIZE, "emergency"), ("routine", 900_000, "small-file"),
+     ("routine", 4_000_000, "little-gain")],  # 3.2 Mbit/s is already about what we would make
+)
+def test_when_not_to_compress(priority, size, reason):
+    p = plan(HD, size, ISOLATED, priority)
+    assert p.action == "original" and p.reason == reason
 
 
-def test_engine_follows_cross_origin_isolation():
-    media = MediaInfo(1920, 1080, 10.0)
-    assert plan(media, ISOLATED, "routine").engine == "ffmpeg-mt"
-    single = plan(media, Capabilities(cross_origin_isolated=False, cores=8), "routine")
-    assert single.engine == "ffmpeg" and single.threads == 1
+def test_standard_plan_for_a_phone_video():
+    p = plan(HD, PHONE_SIZE, ISOLATED, "routine")
+    assert p.action == "compress" and p.preset == "medical-standard"
+    assert (p.width, p.height) == (1280, 720)
+    assert p.engines == ("webcodecs", "ffmpeg-mt")
+    assert p.video_bitrate == round(0.10 * 1280 * 720 * 30)
+    assert 0 < p.estimated_bytes < 0.25 * PHONE_SIZE
+    assert p.estimated_seconds > 0 and p.budget_s == 120.0 and p.stall_s == 30.0
+
+
+def test_budgets_by_priority():
+    limits = Limits()
+    assert plan(HD, PHONE_SIZE, ISOLATED, "urgent").budget_s == 30.0
+    long = MediaInfo(1920, 1080, 60.0, audio_codec="aac", browser_decodes=True)
+    assert limits.budget("urgent", 60.0) == 60.0
+    assert plan(long, PHONE_SIZE * 6, ISOLATED, "routine").budget_s == 480.0
+
+
+@pytest.mark.parametrize(
+    ("media", "caps", "engines"),
+    [
+        (HD, ISOLATED, ("webcodecs", "ffmpeg-mt")),
+        (HD, Capabilities(cross_origin_isolated=False, webcodecs=True), ("webcodecs", "ffmpeg")),
+        (HD, Capabilities(cross_origin_isolated=True, webcodecs=False), ("ffmpeg-mt",)),
+        # Opus or MP3 audio: WebCodecs cannot write AAC and must not drop the track.
+        (MediaInfo(1920, 1080, 10.0, audio_codec="opus", browser_decodes=True), ISOLATED, ("ffmpeg-mt",)),
+        (MediaInfo(1920, 1080, 10.0, browser_decodes=False), ISOLATED, ("ffmpeg-mt",)),
+        (MediaInfo(1920, 1080, 10.0, browser_decodes=True), ISOLATED, ("webcodecs", "ffmpeg-mt")),
+        (HD, Capabilities(cross_origin_isolated=True, webcodecs=True, forced_engine="ffmpeg"), ("ffmpeg",)),
+    ],
+)
+def test_engine_order(media, caps, engines):
+    assert engine_order(media, caps) == engines
 
 
 def test_threads_capped():
     assert Capabilities(cross_origin_isolated=True, cores=16).ffmpeg_threads == 4
     assert Capabilities(cross_origin_isolated=True, cores=0).ffmpeg_threads == 1
+    assert Capabilities(cross_origin_isolated=False, cores=8).ffmpeg_threads == 1
+
+
+def test_lighter_walks_down_the_presets():
+    high = plan(HD, PHONE_SIZE, ISOLATED, "routine", "medical-high")
+    chain = [high.preset]
+    step = high
+    while (step := lighter(step, HD, PHONE_SIZE, ISOLATED, "routine", Limits())) is not None:
+        chain.append(step.preset)
+    assert chain == ["medical-high", "medical-standard", "mobile-fast"]
+    assert [PRESETS[n].min_ssim for n in chain] == [0.98, 0.97, 0.95]
 
 
 def test_ffmpeg_args_scale_threads_and_strip_metadata():
-    p = plan(MediaInfo(1920, 1080, 10.0), ISOLATED, "routine")
-    args = ffmpeg_args(p)
+    args = ffmpeg_args(plan(HD, PHONE_SIZE, ISOLATED, "routine"))
     # -threads both before the input and before the output (the threaded core needs both)
-    assert args.index("-threads") < args.index("-i") < len(args) - 3
+    assert args.index("-threads") < args.index("-i")
     assert args[-3:] == ["-threads", "2", OUTPUT_PATH]
     assert args[args.index("-i") + 1] == INPUT_PATH
     assert "scale=1280:720:flags=bicubic,format=yuv420p" in args
     assert args[args.index("-map_metadata") + 1] == "-1"
+    assert args[args.index("-crf") + 1] == "23"
     assert "libx264" in args and "aac" in args
 
 
 def test_original_plan_has_no_args():
     with pytest.raises(ValueError):
         ffmpeg_args(Plan(action="original", reason="emergency"))
+
+
+@pytest.mark.parametrize(
+    ("query", "engine", "stall"),
+    [("?engine=ffmpeg&stall=2", "ffmpeg", 2.0), ("?engine=gpu&stall=abc", None, None),
+     ("", None, None), ("?stall=-1", None, None), ("?stall=nan", None, None)],
+)
+def test_overrides_from_query(query, engine, stall):
+    o = overrides_from_query(query)
+    assert (o.engine, o.stall_s) == (engine, stall)
 
 
 @pytest.mark.parametrize(
@@ -67,6 +125,4 @@ def test_original_plan_has_no_args():
     ],
 )
 def test_encoded_seconds(line, seconds):
-    from client.core.ffmpeg_log import encoded_seconds
-
     assert encoded_seconds(line) == seconds

@@ -1,0 +1,121 @@
+// WebCodecs engine, in its own module Web Worker.
+// mediabunny demuxes the input lazily (the file is never read whole) and muxes the MP4;
+// the browser's VideoDecoder/VideoEncoder do the work, and the encoder, configured at the
+// target size, scales the frames itself (keeps TV colour range, faster than a canvas).
+// AAC audio is copied through untouched: Chromium on Linux has no AAC encoder, and the
+// audio track is never dropped (other audio makes this engine decline, so ffmpeg runs).
+import {
+  ALL_FORMATS, BlobSource, BufferTarget, EncodedAudioPacketSource, EncodedPacket, EncodedPacketSink,
+  EncodedVideoPacketSource, Input, Mp4OutputFormat, Output, VideoSampleSink,
+} from "../mediabunny/mediabunny.mjs";
+
+const MAX_QUEUE = 8;  // frames waiting in the encoder before we stop decoding ahead
+const PROGRESS_EVERY_S = 0.25;
+
+class EngineError extends Error {
+  constructor(code) {
+    super(code);
+    this.code = code;
+  }
+}
+
+// Encoded chunks → the muxer, strictly in order; `drained()` waits for the last one.
+function serialAdder(source) {
+  let chain = Promise.resolve();
+  const add = (packet, meta) => {
+    chain = chain.then(() => source.add(packet, meta));
+    return chain;
+  };
+  add.drained = () => chain;
+  return add;
+}
+
+async function copyAudio(track, source) {
+  const decoderConfig = await track.getDecoderConfig();
+  let first = true;
+  for await (const packet of new EncodedPacketSink(track).packets()) {
+    await source.add(packet, first ? { decoderConfig } : undefined);
+    first = false;
+  }
+}
+
+async function encodeVideo(track, source, { codec, width, height, bitrate, keyIntervalS }, onTime) {
+  // Encode in the track's stored orientation; the output keeps the rotation as metadata.
+  const quarterTurn = track.rotation % 180 !== 0;
+  const [codedWidth, codedHeight] = quarterTurn ? [height, width] : [width, height];
+  const stats = await track.computePacketStats(120);
+  const framerate = stats.averagePacketRate || 30;
+  const config = {
+    codec, width: codedWidth, height: codedHeight, bitrate, framerate,
+    bitrateMode: "variable", latencyMode: "quality", avc: { format: "avc" },
+  };
+  const support = await VideoEncoder.isConfigSupported(config);
+  if (!support.supported) throw new EngineError("encoder-unsupported");
+
+  const add = serialAdder(source);
+  let failure = null;
+  const encoder = new VideoEncoder({
+    output: (chunk, meta) => add(EncodedPacket.fromEncodedChunk(chunk), meta).catch((e) => { failure = e; }),
+    error: (e) => { failure = e; },
+  });
+  encoder.configure(config);
+  let nextKeyAt = 0;
+  let lastReport = -Infinity;
+  for await (const sample of new VideoSampleSink(track).samples()) {
+    if (failure) break;
+    const frame = sample.toVideoFrame();
+    const keyFrame = sample.timestamp >= nextKeyAt;
+    if (keyFrame) nextKeyAt = sample.timestamp + keyIntervalS;
+    encoder.encode(frame, { keyFrame });
+    frame.close();
+    sample.close();
+    while (encoder.encodeQueueSize > MAX_QUEUE) {
+      await new Promise((resolve) => encoder.addEventListener("dequeue", resolve, { once: true }));
+    }
+    if (sample.timestamp - lastReport >= PROGRESS_EVERY_S) {
+      lastReport = sample.timestamp;
+      onTime(sample.timestamp);
+    }
+  }
+  if (!failure) await encoder.flush();
+  encoder.close();
+  await add.drained();
+  if (failure) throw new EngineError("encoder-error");
+  return track.rotation;
+}
+
+async function transcode(file, options, onTime) {
+  const input = new Input({ source: new BlobSource(file), formats: ALL_FORMATS });
+  let video, audio;
+  try {
+    video = await input.getPrimaryVideoTrack();
+    audio = await input.getPrimaryAudioTrack();
+  } catch {
+    throw new EngineError("unreadable");
+  }
+  if (!video || !(await video.canDecode())) throw new EngineError("decoder-unsupported");
+  if (audio && audio.codec !== "aac") throw new EngineError("audio-not-aac");
+
+  const output = new Output({ format: new Mp4OutputFormat({ fastStart: "in-memory" }), target: new BufferTarget() });
+  const videoSource = new EncodedVideoPacketSource("avc");
+  output.addVideoTrack(videoSource, { rotation: video.rotation });
+  const audioSource = audio ? new EncodedAudioPacketSource("aac") : null;
+  if (audioSource) output.addAudioTrack(audioSource);
+  await output.start();
+  await Promise.all([
+    encodeVideo(video, videoSource, options, onTime),
+    audioSource ? copyAudio(audio, audioSource) : null,
+  ]);
+  await output.finalize();
+  return output.target.buffer;
+}
+
+self.onmessage = async ({ data: { file, options } }) => {
+  try {
+    const buffer = await transcode(file, options, (seconds) => self.postMessage({ type: "time", seconds }));
+    self.postMessage({ type: "done", buffer }, [buffer]);
+  } catch (error) {
+    console.warn("webcodecs engine failed:", error?.code || error?.name, error?.message);
+    self.postMessage({ type: "error", code: error?.code || "engine-error" });
+  }
+};
