@@ -9,6 +9,10 @@ INPUT_DIR = "/input"
 INPUT_PATH = f"{INPUT_DIR}/source"  # never the user's file name: it may name a patient
 OUTPUT_PATH = "/output.mp4"
 PROBE_PATH = "/probe.json"
+PROBE_ENTRIES = (
+    "stream=codec_type,codec_name,width,height,avg_frame_rate:stream_side_data=rotation"
+    ":format=duration,format_name"
+)
 
 
 def ffmpeg_args(plan: Plan) -> list[str]:
@@ -43,8 +47,6 @@ def ffprobe_args() -> list[str]:
     ``PROBE_PATH`` (read by ``media.media_from_ffprobe``)."""
     return [
         "-v", "error",
-        "-show_entries",
-        "stream=codec_type,codec_name,width,height,avg_frame_rate:stream_side_data=rotation"
-        ":format=duration,format_name",
+        "-show_entries", PROBE_ENTRIES,
         "-of", "json", "-o", PROBE_PATH, INPUT_PATH,
     ]

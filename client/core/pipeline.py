@@ -18,8 +18,24 @@ import msgspec
 from client.core import messages
 from client.core.capabilities import Capabilities
 from client.core.media import FileFacts, MediaInfo, classify
-from client.core.planner import Limits, Plan, Priority, lighter, plan, without_engine
-from client.core.ports import Encoded, Prober, StatusView, TranscodeFailed, Transcoder, Uploader, UploadFailed
+from client.core.planner import (
+    DEFAULT_LIMITS,
+    Limits,
+    Plan,
+    Priority,
+    lighter,
+    plan,
+    without_engine,
+)
+from client.core.ports import (
+    Encoded,
+    Prober,
+    StatusView,
+    TranscodeFailed,
+    Transcoder,
+    Uploader,
+    UploadFailed,
+)
 from client.core.progress import Status, encode_rate, percent_of
 
 
@@ -30,7 +46,7 @@ class Ports(msgspec.Struct, frozen=True):
     view: StatusView
     caps: Capabilities
     clock: Callable[[], float]  # monotonic seconds
-    limits: Limits = Limits()
+    limits: Limits = DEFAULT_LIMITS
 
 
 class Job(msgspec.Struct, frozen=True):

@@ -39,6 +39,9 @@ class Limits(msgspec.Struct, frozen=True):
         return max(floor, per_second * duration)
 
 
+DEFAULT_LIMITS = Limits()
+
+
 class Plan(msgspec.Struct, frozen=True):
     action: Literal["compress", "original"]
     reason: str  # a stable code, safe for logs and analytics
@@ -86,7 +89,7 @@ def plan(
     caps: Capabilities,
     priority: Priority,
     preset_name: str = DEFAULT_PRESET,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
 ) -> Plan:
     if priority == "emergency":
         return Plan(action="original", reason="emergency")
@@ -111,8 +114,8 @@ def plan(
         video_bitrate=video_bitrate,
         estimated_bytes=estimated_bytes,
         estimated_seconds=round(estimate_seconds(media, engines[0]), 1),
-        budget_s=limits.budget(priority, media.duration),
-        stall_s=limits.stall_s,
+        budget_s=(limits or DEFAULT_LIMITS).budget(priority, media.duration),
+        stall_s=(limits or DEFAULT_LIMITS).stall_s,
     )
 
 

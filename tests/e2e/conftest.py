@@ -4,6 +4,7 @@ driven by Playwright, and a guard that fails any test whose page reaches beyond
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -108,12 +110,38 @@ def outside_requests(context) -> Iterator[list[str]]:
     assert seen == [], f"the page tried to reach beyond 127.0.0.1: {seen}"
 
 
+LOAD_TIMEOUT_MS = 90_000
+
+
 @pytest.fixture
-def app_page(page, server: Server, outside_requests):
-    """The medpress page, opened and recording every status state it passes through."""
-    page.add_init_script(STATE_RECORDER)
-    page.goto(server.url)
-    return page
+def open_app(page, server: Server, outside_requests):
+    """Open the medpress page (with an optional query such as "?engine=ffmpeg"), recording
+    every status state it passes through, and wait until Python is ready."""
+
+    def open_(query: str = ""):
+        page.add_init_script(STATE_RECORDER)
+        page.goto(server.url + "/" + query)
+        expect(page.get_by_test_id("status")).to_have_attribute("data-state", "ready", timeout=LOAD_TIMEOUT_MS)
+        return page
+
+    return open_
+
+
+@pytest.fixture
+def app_page(open_app):
+    return open_app()
+
+
+def upload_metadata(page, url: str) -> dict[str, str]:
+    """The tus Upload-Metadata of an upload, read with HEAD as its owner."""
+    response = page.request.head(url, headers={"Tus-Resumable": "1.0.0"})
+    assert response.status == 200, response.status
+    pairs = (item.split(" ") for item in response.headers.get("upload-metadata", "").split(",") if item)
+    return {key: base64.b64decode(value[0]).decode() if value else "" for key, *value in pairs}
+
+
+def stored_uploads(server: Server) -> set[str]:
+    return {p.name for p in (server.data_dir / "uploads").glob("*") if not p.name.endswith(".info")}
 
 
 # Records each (state, percent) the status element shows, for assertions on progress.

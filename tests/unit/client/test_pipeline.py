@@ -17,7 +17,7 @@ CAPS = Capabilities(cross_origin_isolated=True, cores=2, webcodecs=True)
 QUICK = Limits(stall_s=1.0, urgent_budget=(0.05, 0.0), routine_budget=(0.05, 0.0))
 
 
-def ports_for(media=MEDIA, transcoder=None, uploader=None, limits=Limits(), caps=CAPS):
+def ports_for(media=MEDIA, transcoder=None, uploader=None, limits=None, caps=CAPS):
     return Ports(
         prober=FakeProber(media),
         transcoder=transcoder or FakeTranscoder(),
@@ -25,7 +25,7 @@ def ports_for(media=MEDIA, transcoder=None, uploader=None, limits=Limits(), caps
         view=RecordingView(),
         caps=caps,
         clock=time.monotonic,
-        limits=limits,
+        limits=limits or Limits(),
     )
 
 
@@ -84,14 +84,14 @@ def test_falls_back_to_the_original_and_says_why(transcoder, reason):
 
 def test_urgent_over_budget_sends_the_original():
     transcoder = FakeTranscoder({"webcodecs": "hang"})
-    status, ports = run(priority="urgent", transcoder=transcoder, limits=QUICK)
+    _, ports = run(priority="urgent", transcoder=transcoder, limits=QUICK)
     assert ports.uploader.sent[0][1]["reason"] == "over-budget"
     assert transcoder.engines == ["webcodecs"] and transcoder.cancelled
 
 
 def test_routine_over_budget_retries_with_lighter_presets_then_sends_the_original():
     transcoder = FakeTranscoder({"webcodecs": "hang"})
-    status, ports = run(transcoder=transcoder, limits=QUICK)
+    _, ports = run(transcoder=transcoder, limits=QUICK)
     presets = [p.preset for _, p in transcoder.runs]
     assert presets == ["medical-standard", "mobile-fast"]
     assert ports.uploader.sent[0][1]["reason"] == "over-budget"
