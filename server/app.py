@@ -1,6 +1,7 @@
 """The app factory: wires settings, storage, principals and routes into one Litestar app."""
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
@@ -8,6 +9,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from server.health import healthz
 from server.isolation_headers import add_isolation_headers
+from server.method_override import method_override
 from server.principal import Principals
 from server.settings import Settings
 from server.site import Site
@@ -15,14 +17,67 @@ from server.static import create_static_router
 from server.storage import FilesystemStorage, Storage
 from server.tus.controller import add_tus_resumable, create_tus_router
 from server.tus.errors import TusError
+from server.tus.expiry import sweeper
+from server.tus.locks import UploadLocks
 from server.tus.protocol import TusProtocol
+
+TUS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Tus-Resumable",
+    "Upload-Length",
+    "Upload-Offset",
+    "Upload-Metadata",
+    "Upload-Defer-Length",
+    "Upload-Concat",
+    "Upload-Checksum",
+    "X-HTTP-Method-Override",
+    "X-Requested-With",
+    "Range",
+]
+TUS_RESPONSE_HEADERS = [
+    "Location",
+    "Tus-Resumable",
+    "Tus-Version",
+    "Tus-Extension",
+    "Tus-Max-Size",
+    "Tus-Checksum-Algorithm",
+    "Upload-Offset",
+    "Upload-Length",
+    "Upload-Metadata",
+    "Upload-Defer-Length",
+    "Upload-Concat",
+    "Upload-Expires",
+    "Content-Range",
+    "Accept-Ranges",
+]
+
+
+def create_storage(settings: Settings) -> Storage:
+    """The backend the settings name: filesystem under ``<data_dir>/uploads``, or S3."""
+    if settings.storage == "s3":
+        from server.storage.s3 import S3Storage, make_client
+
+        assert settings.s3_bucket is not None
+        return S3Storage(
+            make_client(settings.s3_endpoint_url),
+            settings.s3_bucket,
+            prefix=settings.s3_prefix,
+            part_size=settings.s3_part_size,
+        )
+    return FilesystemStorage(settings.uploads_dir, checkpoint_seconds=settings.checkpoint_seconds)
 
 
 def create_app(settings: Settings, *, storage: Storage | None = None) -> Litestar:
-    """Build the app; ``storage`` defaults to `FilesystemStorage` under ``<data_dir>/uploads``."""
+    """Build the app; ``storage`` defaults to `create_storage(settings)`."""
     site = Site.load(settings.public_dir)
-    principals = Principals(settings.secret)
-    tus = TusProtocol(storage or FilesystemStorage(settings.uploads_dir), settings.max_upload_size)
+    principals = Principals(settings.secret, settings.auth_mode)
+    tus = TusProtocol(
+        storage or create_storage(settings),
+        settings.max_upload_size,
+        expiry=settings.upload_expiry,
+        locks=UploadLocks(wait=settings.lock_wait, stale_after=settings.lock_stale_after),
+    )
 
     def provide_site() -> Site:
         return site
@@ -30,19 +85,38 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Litesta
     def provide_principals() -> Principals:
         return principals
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[healthz, create_tus_router(tus, principals), create_static_router()],
         dependencies={
             "site": Provide(provide_site, sync_to_thread=False),
             "principals": Provide(provide_principals, sync_to_thread=False),
         },
         before_send=[add_isolation_headers, add_tus_resumable],
+        cors_config=_cors_config(settings),
+        lifespan=[sweeper(tus, settings.sweep_interval)],
         # JSON only: the HTML viewers load their scripts from a CDN, and nothing here may.
         openapi_config=OpenAPIConfig(
-            title="medpress", version="0.1.0", path="/schema",
+            title="medpress",
+            version="0.1.0",
+            path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
         logging_config=_logging_config(),
+    )
+    app.state.tus = tus
+    app.asgi_handler = method_override(app.asgi_handler)
+    return app
+
+
+def _cors_config(settings: Settings) -> CORSConfig | None:
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=TUS_REQUEST_HEADERS,
+        expose_headers=TUS_RESPONSE_HEADERS,
+        max_age=86400,
     )
 
 

@@ -1,13 +1,19 @@
 """Who is asking: the one place a request becomes a `Principal`.
 
-Today the only proof is the signed ``medpress_session`` cookie (dev mode). A
-Bearer-token path slots into `resolve_principal` later without touching callers.
+Two proofs, both signed with the server secret:
+- ``Authorization: Bearer <token>`` (`server.tokens`), minted for a user by
+  ``medpress token``, optionally carrying a case reference;
+- the ``medpress_session`` cookie the page sets (dev mode only, the default, so
+  the demo works with no set-up).
+
+A request that sends an ``Authorization`` header is judged by it alone: a bad
+token is no principal, never a fallback to the cookie.
 """
 
 from typing import Literal
 
 import msgspec
-from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
 from server.session_cookie import (
@@ -16,11 +22,15 @@ from server.session_cookie import (
     new_session_value,
     verified_session_id,
 )
+from server.tokens import verified_claims
+
+AuthMode = Literal["dev", "token"]
 
 
 class Principal(msgspec.Struct, frozen=True):
-    kind: Literal["session"]
+    kind: Literal["session", "user"]
     id: str
+    case_ref: str | None = None  # from a token; stored with uploads, never logged
 
     @property
     def owner(self) -> str:
@@ -31,11 +41,17 @@ class Principal(msgspec.Struct, frozen=True):
 class Principals:
     """Resolves principals for one server secret; provided to handlers as ``principals``."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, mode: AuthMode = "dev") -> None:
         self._secret = secret
+        self.mode = mode
 
-    def resolve_principal(self, request: Request) -> Principal | None:
-        session_id = verified_session_id(request.cookies.get(COOKIE_NAME), self._secret)
+    def resolve_principal(self, connection: ASGIConnection) -> Principal | None:
+        authorization = connection.headers.getall("authorization", [])
+        if authorization:
+            return self._from_bearer(authorization)
+        if self.mode != "dev":
+            return None
+        session_id = verified_session_id(connection.cookies.get(COOKIE_NAME), self._secret)
         return Principal("session", session_id) if session_id else None
 
     def new_session_cookie(self) -> Cookie:
@@ -47,3 +63,12 @@ class Principals:
             samesite="strict",
             max_age=MAX_AGE_SECONDS,
         )
+
+    def _from_bearer(self, values: list[str]) -> Principal | None:
+        if len(values) != 1:
+            return None
+        scheme, _, token = values[0].strip().partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        claims = verified_claims(token.strip(), self._secret)
+        return Principal("user", claims.sub, claims.case) if claims else None

@@ -6,18 +6,35 @@ MEDPRESS_DATA_DIR         default ./var
 MEDPRESS_SECRET           default: generated once, kept in <data dir>/secret (0600)
 MEDPRESS_MAX_UPLOAD_SIZE  bytes, default 4 GiB
 MEDPRESS_PUBLIC_DIR       default <repo>/public
+MEDPRESS_AUTH             dev (default: session cookie or Bearer token) | token (Bearer only)
+MEDPRESS_STORAGE          filesystem (default, under <data dir>/uploads) | s3
+MEDPRESS_S3_BUCKET        bucket name (s3 storage)
+MEDPRESS_S3_ENDPOINT_URL  S3-compatible endpoint, default AWS (credentials: the AWS_* environment)
+MEDPRESS_S3_PREFIX        key prefix, default "uploads/"
+MEDPRESS_S3_PART_SIZE     bytes per multipart part, default and minimum 5 MiB
+MEDPRESS_UPLOAD_EXPIRY    seconds an unfinished upload lives after its last write, default 86400
+MEDPRESS_SWEEP_INTERVAL   seconds between sweeps for expired uploads, default 600
+MEDPRESS_CORS_ORIGINS     comma-separated origins allowed cross-origin, default none (same-origin)
+MEDPRESS_LOCK_WAIT        seconds a request waits for an upload busy with another, default 1
+MEDPRESS_LOCK_STALE_AFTER seconds without body bytes after which a busy PATCH yields, default 10
+MEDPRESS_CHECKPOINT_SECONDS  filesystem: progress of a long PATCH is recorded this often, default 2
 """
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MAX_UPLOAD_SIZE = 4 * 1024**3
 MIN_SECRET_LENGTH = 16
+MIN_S3_PART_SIZE = 5 * 1024 * 1024
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_SECONDS = re.compile(r"[0-9]{1,9}(\.[0-9]{1,3})?")
 
 
 class SettingsError(ValueError):
@@ -31,6 +48,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secret: str
     max_upload_size: int = DEFAULT_MAX_UPLOAD_SIZE
     public_dir: Path = REPO_ROOT / "public"
+    auth_mode: Literal["dev", "token"] = "dev"
+    storage: Literal["filesystem", "s3"] = "filesystem"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_prefix: str = "uploads/"
+    s3_part_size: int = MIN_S3_PART_SIZE
+    upload_expiry: float = 24 * 60 * 60
+    sweep_interval: float = 600.0
+    cors_origins: tuple[str, ...] = ()
+    lock_wait: float = 1.0
+    lock_stale_after: float = 10.0
+    checkpoint_seconds: float = 2.0
 
     @property
     def uploads_dir(self) -> Path:
@@ -43,10 +72,20 @@ def load_settings(
     host: str | None = None,
     port: int | None = None,
     data_dir: Path | None = None,
+    storage: str | None = None,
+    s3_bucket: str | None = None,
+    s3_endpoint_url: str | None = None,
 ) -> Settings:
     """Settings from ``env`` (default ``os.environ``); keyword arguments override it."""
     env = os.environ if env is None else env
     resolved_data_dir = (data_dir or Path(env.get("MEDPRESS_DATA_DIR", "./var"))).resolve()
+    storage_kind = _choice(env, "MEDPRESS_STORAGE", storage, ("filesystem", "s3"))
+    bucket = s3_bucket or env.get("MEDPRESS_S3_BUCKET") or None
+    if storage_kind == "s3" and (bucket is None or _BUCKET.fullmatch(bucket) is None):
+        raise SettingsError(
+            "S3 storage needs a bucket name (--s3-bucket or MEDPRESS_S3_BUCKET): "
+            "3 to 63 lowercase letters, digits, dots or hyphens."
+        )
     return Settings(
         host=host or env.get("MEDPRESS_HOST", "127.0.0.1"),
         port=port if port is not None else _integer(env, "MEDPRESS_PORT", 8000, 1, 65535),
@@ -56,6 +95,24 @@ def load_settings(
             env, "MEDPRESS_MAX_UPLOAD_SIZE", DEFAULT_MAX_UPLOAD_SIZE, 0, 2**63 - 1
         ),
         public_dir=Path(env.get("MEDPRESS_PUBLIC_DIR", REPO_ROOT / "public")).resolve(),
+        auth_mode=_choice(env, "MEDPRESS_AUTH", None, ("dev", "token")),  # type: ignore[arg-type]
+        storage=storage_kind,  # type: ignore[arg-type]
+        s3_bucket=bucket,
+        s3_endpoint_url=s3_endpoint_url or env.get("MEDPRESS_S3_ENDPOINT_URL") or None,
+        s3_prefix=env.get("MEDPRESS_S3_PREFIX", "uploads/"),
+        s3_part_size=_integer(
+            env, "MEDPRESS_S3_PART_SIZE", MIN_S3_PART_SIZE, MIN_S3_PART_SIZE, 5 * 1024**3
+        ),
+        upload_expiry=_seconds(env, "MEDPRESS_UPLOAD_EXPIRY", 24 * 60 * 60, minimum=0.001),
+        sweep_interval=_seconds(env, "MEDPRESS_SWEEP_INTERVAL", 600, minimum=0.001),
+        cors_origins=tuple(
+            origin.strip()
+            for origin in env.get("MEDPRESS_CORS_ORIGINS", "").split(",")
+            if origin.strip()
+        ),
+        lock_wait=_seconds(env, "MEDPRESS_LOCK_WAIT", 1),
+        lock_stale_after=_seconds(env, "MEDPRESS_LOCK_STALE_AFTER", 10),
+        checkpoint_seconds=_seconds(env, "MEDPRESS_CHECKPOINT_SECONDS", 2),
     )
 
 
@@ -90,3 +147,23 @@ def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: in
     if not raw.strip().isascii() or not raw.strip().isdigit() or not low <= int(raw) <= high:
         raise SettingsError(f"{name} must be a whole number from {low} to {high}, not {raw!r}.")
     return int(raw)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if raw is None:
+        return float(default)
+    if _SECONDS.fullmatch(raw.strip()) is None or float(raw) < minimum:
+        raise SettingsError(
+            f"{name} must be a number of seconds (at least {minimum}), not {raw!r}."
+        )
+    return float(raw)
+
+
+def _choice(
+    env: Mapping[str, str], name: str, override: str | None, allowed: tuple[str, ...]
+) -> str:
+    value = override or env.get(name, allowed[0])
+    if value not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {value!r}.")
+    return value

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 
 import msgspec
-from litestar import Request, Response, Router, get, head, patch, post, route
+from litestar import Request, Response, Router, delete, get, head, patch, post, route
 from litestar.datastructures import MutableScopeHeaders
 from litestar.di import NamedDependency, Provide
 from litestar.enums import HttpMethod, MediaType
@@ -15,10 +15,10 @@ from litestar.types import Message, Scope
 from server.media_types import download_media_type
 from server.principal import Principal, Principals
 from server.tus.errors import TUS_VERSION, TusError
-from server.tus.metadata import encode_metadata
-from server.tus.protocol import TusProtocol
+from server.tus.protocol import BASE_PATH, TusProtocol
+from server.tus.ranges import byte_range
 
-PATH = "/files"
+PATH = BASE_PATH
 
 
 class ErrorBody(msgspec.Struct, frozen=True):
@@ -28,19 +28,20 @@ class ErrorBody(msgspec.Struct, frozen=True):
 
 @route("/", http_method=HttpMethod.OPTIONS, status_code=204)
 async def discover(tus: NamedDependency[TusProtocol]) -> Response[None]:
-    """tus discovery: version, extensions and maximum size."""
+    """tus discovery: version, extensions, checksum algorithms and maximum size."""
     return Response(None, status_code=204, headers=tus.options_headers())
 
 
-@post("/", status_code=201)
+@post("/", status_code=201, request_max_body_size=None)
 async def create_upload(
     request: Request,
     tus: NamedDependency[TusProtocol],
     principal: NamedDependency[Principal | None],
 ) -> Response[None]:
-    """tus creation: reserve an upload of Upload-Length bytes."""
-    upload_id = await tus.create(request.headers, principal)
-    return Response(None, status_code=201, headers={"Location": f"{PATH}/{upload_id}"})
+    """tus creation: reserve an upload (Upload-Length, Upload-Defer-Length or Upload-Concat),
+    optionally with its first chunk as the body (creation-with-upload)."""
+    headers = await tus.create(request.headers, principal, _body_until_disconnect(request))
+    return Response(None, status_code=201, headers=headers)
 
 
 @head("/{upload_id:str}")
@@ -51,14 +52,7 @@ async def upload_status(
     principal: NamedDependency[Principal | None],
 ) -> Response[None]:
     """tus HEAD: the current offset, so a client can resume."""
-    info = await tus.head(upload_id, request.headers, principal)
-    headers = {
-        "Upload-Offset": str(info.offset),
-        "Upload-Length": str(info.length),
-        "Cache-Control": "no-store",
-    }
-    if info.metadata:
-        headers["Upload-Metadata"] = encode_metadata(info.metadata)
+    headers = await tus.head(upload_id, request.headers, principal)
     return Response(None, status_code=200, headers=headers, media_type=MediaType.TEXT)
 
 
@@ -70,25 +64,48 @@ async def append_to_upload(
     principal: NamedDependency[Principal | None],
 ) -> Response[None]:
     """tus PATCH: append the streamed body at Upload-Offset."""
-    offset = await tus.patch(upload_id, request.headers, _body_until_disconnect(request), principal)
-    return Response(None, status_code=204, headers={"Upload-Offset": str(offset)})
+    body = _body_until_disconnect(request)
+    headers = await tus.patch(upload_id, request.headers, body, principal)
+    return Response(None, status_code=204, headers=headers)
+
+
+@delete("/{upload_id:str}", status_code=204)
+async def terminate_upload(
+    upload_id: FromPath[str],
+    request: Request,
+    tus: NamedDependency[TusProtocol],
+    principal: NamedDependency[Principal | None],
+) -> Response[None]:
+    """tus termination: delete the upload and its bytes."""
+    await tus.terminate(upload_id, request.headers, principal)
+    return Response(None, status_code=204)
 
 
 @get("/{upload_id:str}")
 async def download_upload(
     upload_id: FromPath[str],
+    request: Request,
     tus: NamedDependency[TusProtocol],
     principal: NamedDependency[Principal | None],
 ) -> Stream:
-    """Download a finished upload (owner only)."""
+    """Download a finished upload (owner only); one ``Range: bytes=`` range is honoured."""
     info, upload = await tus.download(upload_id, principal)
+    size = info.offset
     headers = {
-        "Content-Length": str(info.length),
+        "Accept-Ranges": "bytes",
         "Content-Disposition": "attachment",
         "Cache-Control": "no-store",
     }
     media_type = download_media_type(info.metadata.get("filetype"))
-    return Stream(upload.read(), headers=headers, media_type=media_type)
+    ranges = request.headers.getall("range", [])
+    selected = byte_range(ranges[0], size) if len(ranges) == 1 else None
+    if selected is None:
+        headers["Content-Length"] = str(size)
+        return Stream(upload.read(), headers=headers, media_type=media_type)
+    start, end = selected
+    headers["Content-Length"] = str(end - start)
+    headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    return Stream(upload.read(start, end), status_code=206, headers=headers, media_type=media_type)
 
 
 def tus_error_response(request: Request, error: TusError) -> Response[ErrorBody | bytes]:
@@ -96,7 +113,7 @@ def tus_error_response(request: Request, error: TusError) -> Response[ErrorBody 
     return Response(
         body,
         status_code=error.status,
-        headers=dict(error.kind.headers),
+        headers=error.headers,
         media_type=MediaType.JSON,
     )
 
@@ -118,7 +135,14 @@ def create_tus_router(tus: TusProtocol, principals: Principals) -> Router:
 
     return Router(
         path=PATH,
-        route_handlers=[discover, create_upload, upload_status, append_to_upload, download_upload],
+        route_handlers=[
+            discover,
+            create_upload,
+            upload_status,
+            append_to_upload,
+            terminate_upload,
+            download_upload,
+        ],
         dependencies={
             "tus": Provide(provide_tus, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),

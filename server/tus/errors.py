@@ -24,9 +24,16 @@ class ErrorKind(msgspec.Struct, frozen=True):
 
 
 class TusError(Exception):
-    def __init__(self, kind: ErrorKind, message: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.kind = kind
         self.message = message or kind.message
+        self.headers = {**dict(kind.headers), **(headers or {})}
         super().__init__(f"{kind.code}: {self.message}")
 
     @property
@@ -96,6 +103,50 @@ UPLOAD_NOT_FINISHED = ErrorKind(
     409,
     "This upload is not finished yet; it can be downloaded once complete.",
 )
+INVALID_DEFER_LENGTH = ErrorKind(
+    "ERR_INVALID_DEFER_LENGTH",
+    400,
+    "Send either Upload-Length or 'Upload-Defer-Length: 1', not both and not neither.",
+)
+LENGTH_ALREADY_SET = ErrorKind(
+    "ERR_LENGTH_ALREADY_SET", 400, "This upload's length is already set and cannot change."
+)
+LENGTH_BELOW_OFFSET = ErrorKind(
+    "ERR_LENGTH_BELOW_OFFSET", 400, "Upload-Length is smaller than what was already received."
+)
+UNSUPPORTED_CHECKSUM_ALGORITHM = ErrorKind(
+    "ERR_UNSUPPORTED_CHECKSUM_ALGORITHM",
+    400,
+    "Upload-Checksum uses an algorithm this server does not support; see Tus-Checksum-Algorithm.",
+)
+INVALID_CHECKSUM = ErrorKind(
+    "ERR_INVALID_CHECKSUM", 400, "Upload-Checksum must be '<algorithm> <base64 digest>'."
+)
+CHECKSUM_MISMATCH = ErrorKind(
+    "ERR_CHECKSUM_MISMATCH",
+    460,
+    "The chunk does not match its Upload-Checksum, so it was discarded; send it again.",
+)
+UPLOAD_EXPIRED = ErrorKind(
+    "ERR_UPLOAD_EXPIRED", 410, "This upload expired before it was finished. Start it again."
+)
+MODIFY_FINAL = ErrorKind(
+    "ERR_MODIFY_FINAL", 403, "A concatenated (final) upload cannot receive more data."
+)
+INVALID_CONCAT = ErrorKind(
+    "ERR_INVALID_CONCAT",
+    400,
+    "Upload-Concat must be 'partial' or 'final;' followed by the URLs of finished partial uploads.",
+)
+EXTENSION_NOT_SUPPORTED = ErrorKind(
+    "ERR_EXTENSION_NOT_SUPPORTED", 400, "This server does not support that tus extension."
+)
+METHOD_NOT_ALLOWED = ErrorKind(
+    "ERR_METHOD_NOT_ALLOWED", 405, "This method is not supported on this resource."
+)
+RANGE_NOT_SATISFIABLE = ErrorKind(
+    "ERR_RANGE_NOT_SATISFIABLE", 416, "The requested byte range is outside the file."
+)
 
 CATALOGUE: tuple[ErrorKind, ...] = (
     UNSUPPORTED_VERSION,
@@ -115,4 +166,16 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     UPLOAD_LOCKED,
     UPLOAD_SIZE_EXCEEDED,
     UPLOAD_NOT_FINISHED,
+    INVALID_DEFER_LENGTH,
+    LENGTH_ALREADY_SET,
+    LENGTH_BELOW_OFFSET,
+    UNSUPPORTED_CHECKSUM_ALGORITHM,
+    INVALID_CHECKSUM,
+    CHECKSUM_MISMATCH,
+    UPLOAD_EXPIRED,
+    MODIFY_FINAL,
+    INVALID_CONCAT,
+    EXTENSION_NOT_SUPPORTED,
+    METHOD_NOT_ALLOWED,
+    RANGE_NOT_SATISFIABLE,
 )

@@ -35,13 +35,11 @@ MAX_VALUE_BYTES = 1024
 _KEY = re.compile(r"[!-+\--~]{1,64}")  # printable ASCII without space or comma
 
 
-def parse_metadata(header: str | None) -> dict[str, str]:
+def parse_metadata(header: str | None, max_bytes: int = MAX_HEADER_BYTES) -> dict[str, str]:
     if header is None or not header.strip():
         return {}
-    if len(header.encode("latin-1", "replace")) > MAX_HEADER_BYTES:
-        raise TusError(
-            METADATA_TOO_LARGE, f"Upload-Metadata must be at most {MAX_HEADER_BYTES} bytes."
-        )
+    if len(header.encode("latin-1", "replace")) > max_bytes:
+        raise TusError(METADATA_TOO_LARGE, f"Upload-Metadata must be at most {max_bytes} bytes.")
     metadata: dict[str, str] = {}
     for pair in header.split(","):
         key, value = _parse_pair(pair.strip())

@@ -101,3 +101,28 @@ def client(served: TestClient[Litestar]) -> Iterator[httpx.Client]:
 def stranger(served: TestClient[Litestar]) -> Iterator[httpx.Client]:
     """Another signed-in client, with a different session."""
     yield from _browser(served, signed_in=True)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on loopback, with fake AWS credentials in the environment."""
+    from .moto_s3 import aws_credentials, moto_server
+
+    with aws_credentials(), moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def s3_client(s3_endpoint: str):  # type: ignore[no-untyped-def]
+    from server.storage.s3 import make_client
+
+    return make_client(s3_endpoint)
+
+
+@pytest.fixture
+def s3_storage(s3_client) -> Storage:  # type: ignore[no-untyped-def]
+    from server.storage.s3 import S3Storage
+
+    from .moto_s3 import new_bucket
+
+    return S3Storage(s3_client, new_bucket(s3_client), prefix="uploads/")

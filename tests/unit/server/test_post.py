@@ -47,9 +47,14 @@ CASES = {
         _post({"Upload-Length": str(MAX + 1)}),
         Expect(413, code="ERR_MAX_SIZE_EXCEEDED"),
     ),
-    "deferred length": (
-        _post({"Upload-Defer-Length": "1"}),
-        Expect(400, code="ERR_DEFER_LENGTH_UNSUPPORTED"),
+    "deferred length": (_post({"Upload-Defer-Length": "1"}), Expect(201)),
+    "deferred length is not 1": (
+        _post({"Upload-Defer-Length": "2"}),
+        Expect(400, code="ERR_INVALID_DEFER_LENGTH"),
+    ),
+    "both length and deferral": (
+        _post({"Upload-Defer-Length": "1", **LENGTH}),
+        Expect(400, code="ERR_INVALID_DEFER_LENGTH"),
     ),
     # The test transport joins repeated headers into "1, 2"; test_spray sends them raw.
     "repeated Upload-Length": (
