@@ -71,8 +71,9 @@ class App:
         file = page.selected_file()
         return None if file is None else Job(file=file, facts=page.facts_of(file), priority=page.priority())
 
-    def _launch(self, work: Coroutine[Any, Any, Any]) -> None:
+    def _launch(self, work: Coroutine[Any, Any, Any], busy: bool = False) -> None:
         self.stop()
+        page.set_busy(busy)
         self.view.muted = False
         self.task = asyncio.ensure_future(self._guarded(work))
 
@@ -103,8 +104,7 @@ class App:
         if job is None:
             self.view.show(Status(state="error", message=messages.CHOOSE_FILE))
             return
-        page.set_busy(True)
-        self._launch(send(job, self.ports))
+        self._launch(send(job, self.ports), busy=True)
 
     def on_cancel(self, _event: object = None) -> None:
         self.stop()

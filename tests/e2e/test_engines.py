@@ -45,7 +45,7 @@ def test_every_engine_broken_sends_the_original_and_says_so(open_app, clip720: P
 def test_watchdog_stops_an_engine_that_makes_no_progress(open_app, clip720: Path):
     page = open_app("?engine=ffmpeg-mt&stall=2")
     held = []
-    page.route("**/ffmpeg-core.wasm", held.append)  # never answered: ffmpeg never starts
+    page.route("**/ffmpeg-core.wasm", lambda route: held.append(route))  # never answered
     started = time.monotonic()
     url, _ = compress_and_send(page, clip720)
     assert time.monotonic() - started < 30  # far inside the 120 s routine budget
