@@ -57,6 +57,7 @@ class App:
             ("cancel", "click", self.on_cancel),
             ("file-input", "change", self.on_choose),
             ("priority", "change", self.on_choose),
+            ("preset", "change", self.on_choose),
         ):
             listener = persistent(handler)
             self._listeners.append(listener)
@@ -69,7 +70,9 @@ class App:
 
     def _job(self) -> Job | None:
         file = page.selected_file()
-        return None if file is None else Job(file=file, facts=page.facts_of(file), priority=page.priority())
+        if file is None:
+            return None
+        return Job(file=file, facts=page.facts_of(file), priority=page.priority(), preset=page.preset())
 
     def _launch(self, work: Coroutine[Any, Any, Any], busy: bool = False) -> None:
         self.stop()

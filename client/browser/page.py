@@ -9,6 +9,7 @@ import js
 from client.browser.bridge import glue, js_object
 from client.core.media import FileFacts
 from client.core.planner import PRIORITIES, Priority
+from client.core.presets import DEFAULT_PRESET, PRESETS
 from client.core.progress import Status
 
 
@@ -28,6 +29,11 @@ def facts_of(file: Any) -> FileFacts:
 def priority() -> Priority:
     value = str(element("priority").value)
     return value if value in PRIORITIES else "routine"  # type: ignore[return-value]
+
+
+def preset() -> str:
+    value = str(element("preset").value)
+    return value if value in PRESETS else DEFAULT_PRESET
 
 
 def set_busy(busy: bool) -> None:

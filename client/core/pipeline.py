@@ -36,6 +36,7 @@ from client.core.ports import (
     Uploader,
     UploadFailed,
 )
+from client.core.presets import DEFAULT_PRESET
 from client.core.progress import Status, encode_rate, percent_of
 
 
@@ -55,6 +56,7 @@ class Job(msgspec.Struct, frozen=True):
     file: Any
     facts: FileFacts
     priority: Priority
+    preset: str = DEFAULT_PRESET
 
 
 class Outcome(msgspec.Struct, frozen=True):
@@ -101,7 +103,7 @@ def input_problem(facts: FileFacts) -> str | None:
 
 async def make_plan(job: Job, media: MediaInfo, ports: Ports) -> Plan:
     """The planner's choice, minus engines this browser turns out not to support."""
-    the_plan = plan(media, job.facts.size, ports.caps, job.priority, limits=ports.limits)
+    the_plan = plan(media, job.facts.size, ports.caps, job.priority, job.preset, ports.limits)
     for engine in the_plan.engines:
         if not await ports.transcoder.supports(the_plan, engine):
             the_plan = without_engine(the_plan, engine)

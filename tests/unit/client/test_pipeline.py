@@ -138,3 +138,11 @@ def test_output_name():
     assert output_name("clip.MOV") == "clip.mp4"
     assert output_name("noext") == "noext.mp4"
     assert output_name(".hidden") == ".hidden.mp4"
+
+
+def test_the_chosen_preset_is_used():
+    ports = ports_for()
+    job = Job(file=FakeBlob(VIDEO.size), facts=VIDEO, priority="routine", preset="mobile-fast")
+    asyncio.run(send(job, ports))
+    assert [p.preset for _, p in ports.transcoder.runs] == ["mobile-fast"]
+    assert (ports.transcoder.runs[0][1].width, ports.transcoder.runs[0][1].height) == (854, 480)
