@@ -1,4 +1,9 @@
-"""``medpress`` command line: ``medpress serve`` runs the server (more subcommands to come)."""
+"""``medpress`` command line.
+
+medpress serve [--storage s3 --s3-bucket NAME [--s3-endpoint-url URL]]   run the server
+medpress token --user NAME [--case REF] [--ttl SECONDS]                   mint a Bearer token
+medpress uploads                                                          list uploads (admins)
+"""
 
 import argparse
 import logging
@@ -19,40 +24,142 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
-    from server.settings import SettingsError, load_settings
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        settings = load_settings(host=args.host, port=args.port, data_dir=args.data_dir)
-    except SettingsError as error:
-        print(f"medpress: {error}", file=sys.stderr)
+    settings = _settings(args)
+    if settings is None:
         return 2
     app = create_app(settings)
+    where = (
+        f"s3://{settings.s3_bucket}/{settings.s3_prefix}"
+        if settings.storage == "s3"
+        else str(settings.data_dir)
+    )
     log.info(
-        "medpress serving http://%s:%d/ (data in %s)",
+        "medpress serving http://%s:%d/ (uploads in %s, auth %s)",
         settings.host,
         settings.port,
-        settings.data_dir,
+        where,
+        settings.auth_mode,
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     return 0
 
 
+def token(args: argparse.Namespace) -> int:
+    from server.tokens import TokenError, mint_token
+
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    try:
+        minted = mint_token(settings.secret, args.user, args.case, ttl_seconds=args.ttl)
+    except TokenError:
+        print(
+            "medpress: --user must be 1-64 letters, digits or . _ @ - (starting with a letter "
+            "or digit); --case must be 1-128 printable ASCII characters without spaces.",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"Bearer token for {args.user}, valid {args.ttl} s:", file=sys.stderr)
+    print(minted)
+    return 0
+
+
+def uploads(args: argparse.Namespace) -> int:
+    """Admins: every upload with its owner, progress and case reference."""
+    import anyio
+
+    from server.app import create_storage
+    from server.storage import Lister
+
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    storage = create_storage(settings)
+
+    async def listing() -> None:
+        assert isinstance(storage, Lister)
+        print("id\towner\tstate\toffset/length\tcase")
+        async for upload_id in storage.list_ids():
+            upload = await storage.get(upload_id)
+            if upload is None:
+                continue
+            info = await upload.info()
+            state = "finished" if info.finished else "partial"
+            length = "?" if info.length is None else str(info.length)
+            print(
+                f"{info.id}\t{info.owner}\t{state}\t{info.offset}/{length}\t{info.case_ref or '-'}"
+            )
+
+    anyio.run(listing)
+    return 0
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from server.settings import SettingsError, load_settings
+
+    try:
+        return load_settings(
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            data_dir=args.data_dir,
+            storage=args.storage,
+            s3_bucket=args.s3_bucket,
+            s3_endpoint_url=args.s3_endpoint_url,
+        )
+    except SettingsError as error:
+        print(f"medpress: {error}", file=sys.stderr)
+        return None
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="medpress", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="medpress", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     serve_parser = commands.add_parser("serve", help="run the web server (one process)")
     serve_parser.add_argument("--host", help="interface to bind (MEDPRESS_HOST, default 127.0.0.1)")
     serve_parser.add_argument(
         "--port", type=int, help="port to listen on (MEDPRESS_PORT, default 8000)"
     )
-    serve_parser.add_argument(
+    _add_common(serve_parser)
+    serve_parser.set_defaults(run=serve)
+
+    token_parser = commands.add_parser(
+        "token", help="mint a Bearer token (printed alone on the last line)"
+    )
+    token_parser.add_argument("--user", required=True, help="who the token speaks for")
+    token_parser.add_argument(
+        "--case", help="opaque case reference from the host clinical system (stored, never logged)"
+    )
+    token_parser.add_argument(
+        "--ttl", type=int, default=12 * 60 * 60, help="seconds the token is valid (default 12 h)"
+    )
+    _add_common(token_parser)
+    token_parser.set_defaults(run=token)
+
+    uploads_parser = commands.add_parser(
+        "uploads", help="list uploads with owner, progress and case reference (admins)"
+    )
+    _add_common(uploads_parser)
+    uploads_parser.set_defaults(run=uploads)
+    return parser
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "--data-dir",
         type=Path,
         help="where uploads and the secret live (MEDPRESS_DATA_DIR, default ./var)",
     )
-    serve_parser.set_defaults(run=serve)
-    return parser
+    parser.add_argument(
+        "--storage", choices=["filesystem", "s3"], help="MEDPRESS_STORAGE, default filesystem"
+    )
+    parser.add_argument("--s3-bucket", help="MEDPRESS_S3_BUCKET")
+    parser.add_argument(
+        "--s3-endpoint-url", help="an S3-compatible endpoint (MEDPRESS_S3_ENDPOINT_URL)"
+    )
 
 
 if __name__ == "__main__":

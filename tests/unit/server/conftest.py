@@ -58,10 +58,13 @@ def make_settings(tmp_path: Path, public_dir: Path) -> Callable[..., Settings]:
     return make
 
 
-@pytest.fixture(params=["filesystem", "memory"])
+@pytest.fixture(params=["filesystem", "memory", "s3"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """Every HTTP test runs over each backend (S3: moto's server on loopback)."""
     if request.param == "memory":
         return MemoryStorage()
+    if request.param == "s3":
+        return request.getfixturevalue("s3_storage")
     return FilesystemStorage(tmp_path / "var" / "uploads")
 
 
@@ -126,3 +129,19 @@ def s3_storage(s3_client) -> Storage:  # type: ignore[no-untyped-def]
     from .moto_s3 import new_bucket
 
     return S3Storage(s3_client, new_bucket(s3_client), prefix="uploads/")
+
+
+@pytest.fixture
+def bearer(served: TestClient[Litestar]) -> Callable[..., httpx.Client]:
+    """``bearer(user, case=None)``: a client that proves who it is with a minted token."""
+    from server.tokens import mint_token
+
+    def make(user: str, case: str | None = None) -> httpx.Client:
+        token = mint_token(SECRET, user, case)
+        return httpx.Client(
+            transport=served._transport,
+            base_url=served.base_url,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    return make

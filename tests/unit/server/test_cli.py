@@ -43,3 +43,54 @@ def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         cli.main([])
     assert exit_.value.code == 2
+
+
+def test_token_prints_a_verifiable_token_last(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from server.settings import load_settings
+    from server.tokens import verified_claims
+
+    monkeypatch.delenv("MEDPRESS_SECRET", raising=False)
+    assert (
+        cli.main(["token", "--user", "dr.who", "--case", "C-42", "--data-dir", str(tmp_path)]) == 0
+    )
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    secret = load_settings({"MEDPRESS_DATA_DIR": str(tmp_path)}).secret
+    claims = verified_claims(token, secret)
+    assert claims is not None and (claims.sub, claims.case) == ("dr.who", "C-42")
+
+
+def test_token_refuses_bad_names(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main(["token", "--user", "a b", "--data-dir", str(tmp_path)]) == 2
+    assert "--user" in capsys.readouterr().err
+
+
+def test_serve_with_s3_needs_a_bucket(served, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert cli.main(["serve", "--storage", "s3", "--data-dir", str(tmp_path)]) == 2
+    assert "bucket" in capsys.readouterr().err
+    assert not served
+
+
+def test_serve_with_s3(served, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    args = ["serve", "--storage", "s3", "--s3-bucket", "clinic-uploads"]
+    args += ["--s3-endpoint-url", "http://127.0.0.1:9", "--data-dir", str(tmp_path)]
+    assert cli.main(args) == 0
+    assert isinstance(served["app"], Litestar)
+
+
+def test_uploads_lists_owner_progress_and_case(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import anyio
+
+    from server.storage import FilesystemStorage, NewUpload
+
+    async def make() -> str:
+        storage = FilesystemStorage(tmp_path / "uploads")
+        upload = await storage.create(NewUpload(length=5, owner="user:alice", case_ref="C-7"))
+        return upload.id
+
+    upload_id = anyio.run(make)
+    assert cli.main(["uploads", "--data-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{upload_id}\tuser:alice\tpartial\t0/5\tC-7" in out

@@ -83,3 +83,84 @@ def test_bad_values_are_named(tmp_path: Path, name: str, value: str) -> None:
         SettingsError, match=name if name != "MEDPRESS_SECRET" else "MEDPRESS_SECRET"
     ):
         load_settings({"MEDPRESS_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_upload_server_settings(tmp_path: Path) -> None:
+    env = {
+        "MEDPRESS_DATA_DIR": str(tmp_path),
+        "MEDPRESS_AUTH": "token",
+        "MEDPRESS_STORAGE": "s3",
+        "MEDPRESS_S3_BUCKET": "clinic-uploads",
+        "MEDPRESS_S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+        "MEDPRESS_S3_PREFIX": "medpress/",
+        "MEDPRESS_UPLOAD_EXPIRY": "3600",
+        "MEDPRESS_SWEEP_INTERVAL": "0.5",
+        "MEDPRESS_CORS_ORIGINS": "https://a.example, https://b.example",
+        "MEDPRESS_LOCK_WAIT": "2.5",
+        "MEDPRESS_LOCK_STALE_AFTER": "30",
+        "MEDPRESS_CHECKPOINT_SECONDS": "1",
+    }
+    settings = load_settings(env)
+    assert (settings.auth_mode, settings.storage, settings.s3_bucket) == (
+        "token",
+        "s3",
+        "clinic-uploads",
+    )
+    assert settings.s3_endpoint_url == "http://127.0.0.1:9000"
+    assert settings.s3_prefix == "medpress/"
+    assert (settings.upload_expiry, settings.sweep_interval) == (3600, 0.5)
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert (settings.lock_wait, settings.lock_stale_after, settings.checkpoint_seconds) == (
+        2.5,
+        30,
+        1,
+    )
+
+
+def test_upload_server_defaults(tmp_path: Path) -> None:
+    settings = load_settings({"MEDPRESS_DATA_DIR": str(tmp_path)})
+    assert (settings.auth_mode, settings.storage, settings.cors_origins) == (
+        "dev",
+        "filesystem",
+        (),
+    )
+    assert settings.upload_expiry == 24 * 60 * 60
+
+
+def test_cli_overrides_storage(tmp_path: Path) -> None:
+    settings = load_settings(
+        {"MEDPRESS_DATA_DIR": str(tmp_path)},
+        storage="s3",
+        s3_bucket="abc",
+        s3_endpoint_url="http://127.0.0.1:1",
+    )
+    assert (settings.storage, settings.s3_bucket, settings.s3_endpoint_url) == (
+        "s3",
+        "abc",
+        "http://127.0.0.1:1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MEDPRESS_AUTH", "none"),
+        ("MEDPRESS_STORAGE", "ftp"),
+        ("MEDPRESS_UPLOAD_EXPIRY", "1d"),
+        ("MEDPRESS_UPLOAD_EXPIRY", "0"),
+        ("MEDPRESS_LOCK_WAIT", "-1"),
+        ("MEDPRESS_S3_PART_SIZE", "1024"),
+    ],
+)
+def test_bad_upload_server_values_are_named(tmp_path: Path, name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({"MEDPRESS_DATA_DIR": str(tmp_path), name: value})
+
+
+@pytest.mark.parametrize("bucket", [None, "ab", "Upper", "-x-"])
+def test_s3_needs_a_valid_bucket(tmp_path: Path, bucket: str | None) -> None:
+    env = {"MEDPRESS_DATA_DIR": str(tmp_path), "MEDPRESS_STORAGE": "s3"}
+    if bucket:
+        env["MEDPRESS_S3_BUCKET"] = bucket
+    with pytest.raises(SettingsError, match="bucket"):
+        load_settings(env)

@@ -1,0 +1,125 @@
+"""Per-upload locking: concurrent PATCHes never interleave; a ghost PATCH yields."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import pytest
+
+from server.principal import Principal
+from server.storage import FilesystemStorage, MemoryStorage, Storage
+from server.tus.errors import TusError
+from server.tus.locks import UploadLocks
+from server.tus.protocol import TusProtocol
+
+pytestmark = pytest.mark.anyio
+
+OWNER = Principal("session", "s1")
+OCTETS = "application/offset+octet-stream"
+
+
+class _Headers(dict[str, str]):
+    def getall(self, key: str, default: list[str] | None = None) -> list[str]:
+        value = {k.lower(): v for k, v in self.items()}.get(key.lower())
+        return [value] if value is not None else (default or [])
+
+
+def _patch_headers(offset: int) -> _Headers:
+    return _Headers(
+        {"Tus-Resumable": "1.0.0", "Content-Type": OCTETS, "Upload-Offset": str(offset)}
+    )
+
+
+@pytest.fixture(params=["memory", "filesystem"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    return MemoryStorage() if request.param == "memory" else FilesystemStorage(tmp_path)
+
+
+async def _setup(store: Storage, wait: float, stale_after: float) -> tuple[TusProtocol, str]:
+    tus = TusProtocol(store, 1000, locks=UploadLocks(wait=wait, stale_after=stale_after))
+    created = await tus.create(_Headers({"Tus-Resumable": "1.0.0", "Upload-Length": "100"}), OWNER)
+    return tus, created["Location"].removeprefix("/files/")
+
+
+async def _offset(tus: TusProtocol, upload_id: str) -> int:
+    return int(
+        (await tus.head(upload_id, _Headers({"Tus-Resumable": "1.0.0"}), OWNER))["Upload-Offset"]
+    )
+
+
+async def _bytes(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+async def test_a_busy_upload_answers_423_after_a_short_wait(store: Storage) -> None:
+    tus, upload_id = await _setup(store, wait=0.2, stale_after=60)
+    release = anyio.Event()
+
+    async def live_body() -> AsyncIterator[bytes]:
+        yield b"a" * 10
+        while not release.is_set():  # still sending: never interrupted
+            await anyio.sleep(0.02)
+            yield b""
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(tus.patch, upload_id, _patch_headers(0), live_body(), OWNER)
+        await anyio.sleep(0.05)
+        started = anyio.current_time()
+        with pytest.raises(TusError) as error:
+            await tus.patch(upload_id, _patch_headers(0), _bytes(b"b" * 10), OWNER)
+        assert error.value.code == "ERR_UPLOAD_LOCKED"
+        assert 0.15 <= anyio.current_time() - started < 2
+        release.set()
+    assert await _offset(tus, upload_id) == 10
+
+
+async def test_a_waiter_gets_the_lock_when_it_frees_up(store: Storage) -> None:
+    tus, upload_id = await _setup(store, wait=2, stale_after=60)
+
+    async def short_body() -> AsyncIterator[bytes]:
+        yield b"a" * 10
+        await anyio.sleep(0.1)
+        yield b"a" * 10
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(tus.patch, upload_id, _patch_headers(0), short_body(), OWNER)
+        await anyio.sleep(0.02)
+        # waits for the first PATCH, then finds the offset moved on: a conflict, not a mix
+        with pytest.raises(TusError) as error:
+            await tus.patch(upload_id, _patch_headers(0), _bytes(b"b" * 10), OWNER)
+        assert error.value.code == "ERR_MISMATCHED_OFFSET"
+    reply = await tus.patch(upload_id, _patch_headers(20), _bytes(b"c" * 5), OWNER)
+    assert reply["Upload-Offset"] == "25"
+
+
+async def test_a_silent_patch_yields_to_its_resumed_client(store: Storage) -> None:
+    """A phone's dead connection: no bytes, no FIN. The resumed request takes over."""
+    tus, upload_id = await _setup(store, wait=0.1, stale_after=0.2)
+    ghost_reply: dict[str, str] = {}
+
+    async def ghost_body() -> AsyncIterator[bytes]:
+        yield b"a" * 30
+        await anyio.sleep(3600)  # the connection hangs forever
+        yield b"never"
+
+    async def ghost() -> None:
+        ghost_reply.update(await tus.patch(upload_id, _patch_headers(0), ghost_body(), OWNER))
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(ghost)
+            await anyio.sleep(0.3)
+            offset = await _offset(tus, upload_id)  # HEAD needs no lock
+            reply = await tus.patch(upload_id, _patch_headers(30), _bytes(b"b" * 70), OWNER)
+    assert offset in (0, 30)  # depending on whether the ghost had recorded its bytes yet
+    assert ghost_reply["Upload-Offset"] == "30"
+    assert reply["Upload-Offset"] == "100"
+
+
+async def test_locks_are_forgotten_when_released() -> None:
+    locks = UploadLocks()
+    async with locks.hold("a"):
+        assert locks.is_held("a")
+    assert not locks.is_held("a")
+    assert locks._holds == {}
