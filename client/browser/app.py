@@ -12,6 +12,7 @@ import js
 from client.browser import page
 from client.browser.bridge import glue, persistent
 from client.browser.engines import BrowserTranscoder, Prober
+from client.browser.imager import BrowserImager
 from client.browser.tus_uploader import TusUploader
 from client.core import messages
 from client.core.capabilities import Capabilities, Overrides, overrides_from_query
@@ -44,6 +45,7 @@ class App:
             transcoder=self.transcoder,
             uploader=TusUploader(),
             view=self.view,
+            imager=BrowserImager(),
             caps=caps,
             clock=lambda: float(glue.now()),
             limits=limits,

@@ -61,4 +61,5 @@ class DomView:
             "message": status.message,
             "percent": status.percent,
             "uploadUrl": status.upload_url,
+            "posterUrl": status.poster_url,
         }))

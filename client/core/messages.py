@@ -19,10 +19,19 @@ EMPTY = (
     "This file is empty (0 bytes), so there is nothing to send. Record or export it again; "
     f"if you still want to send it as it is, use {SEND_ORIGINAL}."
 )
-NOT_VIDEO = (
-    "This file is not a video ({kind}). Choose a video file, or send it as it is with "
-    f"{SEND_ORIGINAL}."
+NOT_MEDIA = (
+    "This file is not a video or a photo ({kind}). Choose a video or photo, or send it as it "
+    f"is with {SEND_ORIGINAL}."
 )
+PHOTO_UNREADABLE = (
+    "This photo could not be opened in this browser (some formats, such as HEIC, cannot). "
+    f"Nothing was sent. {SEND_ORIGINAL} sends it as it is, including any location it holds."
+)
+PHOTO_READY = (
+    "Ready: the photo will be resized to at most {max_side} px and its hidden details "
+    "(location, camera) removed. Press Start."
+)
+PREPARING_PHOTO = "Preparing the photo…"
 UNREADABLE = (
     "This video could not be read: it may be damaged or only partly copied. Nothing was sent. "
     f"You can still send it exactly as it is with {SEND_ORIGINAL}."

@@ -17,6 +17,7 @@ import msgspec
 
 from client.core import messages
 from client.core.capabilities import Capabilities
+from client.core.images import PHOTO, POSTER, poster_second, with_extension
 from client.core.media import FileFacts, MediaInfo, classify
 from client.core.planner import (
     DEFAULT_LIMITS,
@@ -29,6 +30,7 @@ from client.core.planner import (
 )
 from client.core.ports import (
     Encoded,
+    Imager,
     Prober,
     StatusView,
     TranscodeFailed,
@@ -45,6 +47,7 @@ class Ports(msgspec.Struct, frozen=True):
     transcoder: Transcoder
     uploader: Uploader
     view: StatusView
+    imager: Imager
     caps: Capabilities
     clock: Callable[[], float]  # monotonic seconds
     limits: Limits = DEFAULT_LIMITS
@@ -66,20 +69,21 @@ class Outcome(msgspec.Struct, frozen=True):
     reason: str
     engine: str | None = None
     preset: str | None = None
+    mime: str = "video/mp4"  # of the encoded output
 
 
 def output_name(name: str) -> str:
-    stem, dot, _ = name.rpartition(".")
-    return f"{stem if dot and stem else name}.mp4"
+    return with_extension(name, "mp4")
 
 
 def upload_metadata(job: Job, outcome: Outcome) -> dict[str, str]:
     """tus ``Upload-Metadata``: only allow-listed, non-identifying fields."""
     compressed = outcome.encoded is not None
     facts = job.facts
+    extension = outcome.mime.rpartition("/")[2].replace("jpeg", "jpg")
     meta = {
-        "filename": output_name(facts.name) if compressed else facts.name,
-        "filetype": "video/mp4" if compressed else (facts.mime or "application/octet-stream"),
+        "filename": with_extension(facts.name, extension) if compressed else facts.name,
+        "filetype": outcome.mime if compressed else (facts.mime or "application/octet-stream"),
         "priority": job.priority,
         "compressed": "1" if compressed else "0",
         "original_size": str(facts.size),
@@ -96,8 +100,8 @@ def input_problem(facts: FileFacts) -> str | None:
     if facts.size == 0:
         return messages.EMPTY
     kind = classify(facts)
-    if kind != "video":
-        return messages.NOT_VIDEO.format(kind=f"it looks like {facts.mime or kind}")
+    if kind == "other":
+        return messages.NOT_MEDIA.format(kind=f"it looks like {facts.mime or kind}")
     return None
 
 
@@ -117,6 +121,8 @@ async def preview(job: Job, ports: Ports) -> Status:
     problem = input_problem(job.facts)
     if problem:
         return Status(state="error", message=problem)
+    if classify(job.facts) == "image":
+        return Status(state="ready", message=messages.PHOTO_READY.format(max_side=PHOTO.max_side))
     media = await ports.prober.probe(job.file)
     if media is None:
         return Status(state="error", message=messages.UNREADABLE)
@@ -129,6 +135,8 @@ async def send(job: Job, ports: Ports) -> Status:
     problem = input_problem(job.facts)
     if problem:
         return _finish(view, Status(state="error", message=problem))
+    if classify(job.facts) == "image":
+        return await send_photo(job, ports)
 
     view.show(Status(state="compressing", message="Reading the video…", percent=0.0))
     media = await ports.prober.probe(job.file)
@@ -142,6 +150,20 @@ async def send(job: Job, ports: Ports) -> Status:
         outcome = await compress(job, media, the_plan, ports)
         if outcome.encoded is not None and outcome.encoded.size >= job.facts.size:
             outcome = Outcome(encoded=None, reason="not-smaller")
+    return await _upload(job, outcome, ports, media)
+
+
+async def send_photo(job: Job, ports: Ports) -> Status:
+    """Photos are always re-encoded, even if that does not save bytes: it is what removes
+    their location and camera details. Emergency sends the original at once."""
+    if job.priority == "emergency":
+        return await _upload(job, Outcome(encoded=None, reason="emergency"), ports)
+    ports.view.show(Status(state="compressing", message=messages.PREPARING_PHOTO, percent=None))
+    try:
+        encoded = await ports.imager.photo(job.file, PHOTO)
+    except TranscodeFailed:
+        return _finish(ports.view, Status(state="error", message=messages.PHOTO_UNREADABLE))
+    outcome = Outcome(encoded=encoded, reason="compressed", engine="canvas", preset="photo", mime=PHOTO.mime)
     return await _upload(job, outcome, ports)
 
 
@@ -183,7 +205,7 @@ async def _run(job: Job, media: MediaInfo, the_plan: Plan, engine: str, ports: P
     return await ports.transcoder.run(job.file, the_plan, engine, on_encoded)
 
 
-async def _upload(job: Job, outcome: Outcome, ports: Ports) -> Status:
+async def _upload(job: Job, outcome: Outcome, ports: Ports, media: MediaInfo | None = None) -> Status:
     view, facts = ports.view, job.facts
     blob = outcome.encoded.blob if outcome.encoded else job.file
     size = outcome.encoded.size if outcome.encoded else facts.size
@@ -199,8 +221,28 @@ async def _upload(job: Job, outcome: Outcome, ports: Ports) -> Status:
         url = await ports.uploader.upload(blob, upload_metadata(job, outcome), on_sent)
     except UploadFailed as exc:
         return _finish(view, Status(state="error", message=messages.UPLOAD_FAILED.format(detail=exc.detail)))
+    poster_url = await _send_poster(job, blob, url, media, ports) if media else None
     done = f"{prefix}{messages.sent(size, facts.size, outcome.encoded is not None)}"
-    return _finish(view, Status(state="done", message=done, percent=100.0, upload_url=url))
+    return _finish(view, Status(state="done", message=done, percent=100.0, upload_url=url,
+                                poster_url=poster_url))
+
+
+async def _send_poster(job: Job, video: Any, video_url: str, media: MediaInfo, ports: Ports) -> str | None:
+    """A small JPEG still, uploaded on its own and linked to the video by its upload id.
+    Best effort: a video the browser cannot decode simply has no poster."""
+    try:
+        still = await ports.imager.poster(video, POSTER, poster_second(media.duration))
+        meta = {
+            "filename": with_extension(job.facts.name, "jpg", "-poster"),
+            "filetype": POSTER.mime,
+            "priority": job.priority,
+            "compressed": "1",
+            "reason": "poster",
+            "poster_for": video_url.rstrip("/").rpartition("/")[2],
+        }
+        return await ports.uploader.upload(still.blob, meta, lambda _done, _total: None)
+    except (TranscodeFailed, UploadFailed):
+        return None
 
 
 def _finish(view: StatusView, status: Status) -> Status:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from client.core.images import ImageRequest
 from client.core.media import MediaInfo
 from client.core.planner import Plan
 from client.core.progress import Status
@@ -57,6 +58,14 @@ class Transcoder(Protocol):
 
     def cancel(self) -> None:
         """Stop every running job at once and free its memory."""
+
+
+class Imager(Protocol):
+    async def photo(self, file: Handle, request: ImageRequest) -> Encoded:
+        """Re-encode a photo (orientation applied, EXIF gone). Raises TranscodeFailed."""
+
+    async def poster(self, file: Handle, request: ImageRequest, at_second: float) -> Encoded:
+        """A still of a video at ``at_second``. Raises TranscodeFailed."""
 
 
 class Uploader(Protocol):

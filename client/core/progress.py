@@ -14,6 +14,7 @@ class Status(msgspec.Struct, frozen=True):
     message: str = ""
     percent: float | None = None  # None: no progress to show
     upload_url: str | None = None
+    poster_url: str | None = None
 
 
 def percent_of(done: float, total: float) -> float:

@@ -16,12 +16,14 @@ const WORKING = new Set(["loading", "compressing", "uploading"]);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 
 /** Show a state ("loading"…"error"), a message, an optional percent and upload URL. */
-export function showStatus({ state, message, percent = null, uploadUrl = null }) {
+export function showStatus({ state, message, percent = null, uploadUrl = null, posterUrl = null }) {
   const status = byTestId("status");
   status.dataset.state = state;
   status.textContent = message;
-  if (uploadUrl) status.dataset.uploadUrl = uploadUrl;
-  else delete status.dataset.uploadUrl;
+  for (const [key, value] of [["uploadUrl", uploadUrl], ["posterUrl", posterUrl]]) {
+    if (value) status.dataset[key] = value;
+    else delete status.dataset[key];
+  }
 
   const bar = byTestId("progress");
   bar.dataset.stage = state;

@@ -2,6 +2,7 @@
 // Async calls never reject across the boundary: they resolve to
 // {ok: true, value} or {ok: false, code, detail}, which Python turns into exceptions.
 import { probe as ffprobe, transcode as transcodeFfmpeg } from "./ffmpeg-engine.js";
+import { encodePhoto, posterFrame } from "./image-engine.js";
 import { cancelAll } from "./jobs.js";
 import { probeMedia } from "./probe.js";
 import { canEncode, transcodeWebCodecs } from "./webcodecs-engine.js";
@@ -29,6 +30,8 @@ globalThis.medpressGlue = {
   ffprobe: settled(ffprobe),
   transcodeFfmpeg: settled(transcodeFfmpeg),
   transcodeWebCodecs: settled(transcodeWebCodecs),
+  encodePhoto: settled(encodePhoto),
+  posterFrame: settled(posterFrame),
   uploadBlob: settled(uploadBlob),
   cancelAll,
   showStatus,

@@ -80,3 +80,22 @@ class RecordingView:
     @property
     def states(self) -> list[str]:
         return [s.state for s in self.shown]
+
+
+class FakeImager:
+    def __init__(self, fail: bool = False, size: int = 300_000) -> None:
+        self.fail = fail
+        self.size = size
+        self.calls: list[tuple[str, object]] = []
+
+    async def photo(self, file: object, request: object) -> Encoded:
+        self.calls.append(("photo", request))
+        if self.fail:
+            raise TranscodeFailed("image:undecodable")
+        return Encoded(blob=FakeBlob(self.size, "photo"), size=self.size)
+
+    async def poster(self, file: object, request: object, at_second: float) -> Encoded:
+        self.calls.append(("poster", at_second))
+        if self.fail:
+            raise TranscodeFailed("image:undecodable")
+        return Encoded(blob=FakeBlob(20_000, "poster"), size=20_000)

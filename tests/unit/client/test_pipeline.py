@@ -9,7 +9,7 @@ from client.core.media import FileFacts, MediaInfo
 from client.core.pipeline import Job, Ports, output_name, preview, send
 from client.core.planner import Limits
 
-from .fakes import FakeBlob, FakeProber, FakeTranscoder, FakeUploader, RecordingView
+from .fakes import FakeBlob, FakeImager, FakeProber, FakeTranscoder, FakeUploader, RecordingView
 
 VIDEO = FileFacts(name="wound left heel.mov", size=20_000_000, mime="video/quicktime")
 MEDIA = MediaInfo(width=1920, height=1080, duration=10.0, audio_codec="aac", browser_decodes=True)
@@ -17,8 +17,9 @@ CAPS = Capabilities(cross_origin_isolated=True, cores=2, webcodecs=True)
 QUICK = Limits(stall_s=1.0, urgent_budget=(0.05, 0.0), routine_budget=(0.05, 0.0))
 
 
-def ports_for(media=MEDIA, transcoder=None, uploader=None, limits=None, caps=CAPS):
+def ports_for(media=MEDIA, transcoder=None, uploader=None, limits=None, caps=CAPS, imager=None):
     return Ports(
+        imager=imager or FakeImager(),
         prober=FakeProber(media),
         transcoder=transcoder or FakeTranscoder(),
         uploader=uploader or FakeUploader(),
@@ -41,6 +42,10 @@ def test_compresses_with_webcodecs_first_and_uploads_the_smaller_file():
     assert status.state == "done" and status.upload_url
     assert status.message == "Sent 5.0 MB (was 20.0 MB, 75% smaller)."
     blob, meta = ports.uploader.sent[0]
+    poster, poster_meta = ports.uploader.sent[1]
+    assert poster.label == "poster" and status.poster_url
+    assert poster_meta["poster_for"] == status.upload_url.rpartition("/")[2]
+    assert poster_meta["filename"] == "wound left heel-poster.jpg"
     assert blob.label == "encoded-by-webcodecs"
     assert meta == {
         "filename": "wound left heel.mp4", "filetype": "video/mp4", "priority": "routine",
@@ -110,7 +115,7 @@ def test_emergency_sends_the_original_without_compressing():
     [
         (FileFacts(name="empty.mp4", size=0, mime="video/mp4"), MEDIA, messages.EMPTY),
         (FileFacts(name="notes.txt", size=9, mime="text/plain"), MEDIA,
-         messages.NOT_VIDEO.format(kind="it looks like text/plain")),
+         messages.NOT_MEDIA.format(kind="it looks like text/plain")),
         (VIDEO, None, messages.UNREADABLE),
     ],
 )
@@ -146,3 +151,28 @@ def test_the_chosen_preset_is_used():
     asyncio.run(send(job, ports))
     assert [p.preset for _, p in ports.transcoder.runs] == ["mobile-fast"]
     assert (ports.transcoder.runs[0][1].width, ports.transcoder.runs[0][1].height) == (854, 480)
+
+
+PHOTO = FileFacts(name="IMG_2041.HEIC.jpg", size=4_000_000, mime="image/jpeg")
+
+
+def test_photos_are_re_encoded_without_their_hidden_details():
+    status, ports = run(facts=PHOTO)
+    assert ports.transcoder.runs == []
+    blob, meta = ports.uploader.sent[0]
+    assert blob.label == "photo" and len(ports.uploader.sent) == 1  # no poster for a photo
+    assert meta["filetype"] == "image/jpeg" and meta["filename"] == "IMG_2041.HEIC.jpg"
+    assert (meta["compressed"], meta["preset"], meta["engine"]) == ("1", "photo", "canvas")
+    assert status.state == "done"
+
+
+def test_a_photo_the_browser_cannot_open_is_not_sent():
+    status, ports = run(facts=PHOTO, imager=FakeImager(fail=True))
+    assert status.state == "error" and status.message == messages.PHOTO_UNREADABLE
+    assert ports.uploader.sent == []
+
+
+def test_a_video_without_a_decodable_frame_has_no_poster():
+    status, ports = run(imager=FakeImager(fail=True))
+    assert status.state == "done" and status.poster_url is None
+    assert len(ports.uploader.sent) == 1
