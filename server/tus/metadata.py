@@ -28,6 +28,7 @@ ALLOWED_KEYS = frozenset(
         "reason",
         "engine",
         "bypass",
+        "poster_for",  # upload id of the video a poster frame belongs to
     }
 )
 MAX_HEADER_BYTES = 4 * 1024
