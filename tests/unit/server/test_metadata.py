@@ -79,6 +79,7 @@ def test_allow_list() -> None:
         "reason",
         "engine",
         "bypass",
+        "poster_for",
     }
 
 
