@@ -28,8 +28,9 @@ def phone_photo(tmp_path: Path) -> Path:
     exif.get_ifd(ExifTags.IFD.GPSInfo).update(GPS)
     path = tmp_path / "wound photo.jpg"
     image.save(path, quality=95, exif=exif)
-    reread = Image.open(path).getexif()
-    assert reread.get_ifd(ExifTags.IFD.GPSInfo) and reread[ExifTags.Base.Orientation] == 6
+    with Image.open(path) as saved:
+        reread = saved.getexif()
+        assert reread.get_ifd(ExifTags.IFD.GPSInfo) and reread[ExifTags.Base.Orientation] == 6
     return path
 
 
