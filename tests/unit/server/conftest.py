@@ -10,7 +10,7 @@ from litestar.testing import TestClient
 
 from server.app import create_app
 from server.settings import Settings
-from server.storage import FilesystemStorage, MemoryStorage, Storage
+from server.storage import FilesystemStorage, Storage
 
 SECRET = "test-secret-0123456789abcdef"
 BUILD_ID = "3f2a9c1e"
@@ -58,11 +58,12 @@ def make_settings(tmp_path: Path, public_dir: Path) -> Callable[..., Settings]:
     return make
 
 
-@pytest.fixture(params=["filesystem", "memory", "s3"])
+@pytest.fixture(params=["filesystem", "s3"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
-    """Every HTTP test runs over each backend (S3: moto's server on loopback)."""
-    if request.param == "memory":
-        return MemoryStorage()
+    """Every HTTP test runs over both real backends (S3: moto's server on loopback).
+
+    The memory store, a test double, is held to the same contract in test_storage_contract.
+    """
     if request.param == "s3":
         return request.getfixturevalue("s3_storage")
     return FilesystemStorage(tmp_path / "var" / "uploads")
