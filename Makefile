@@ -20,7 +20,7 @@ test: setup
 	$(BIN)/ruff check client server tests wasm
 	$(BIN)/pytest
 
-setup: system-deps $(VENV)/.installed public/vendor/build.json
+setup: system-deps $(VENV)/.installed public/vendor/build.json tests/interop/node_modules/.package-lock.json
 
 # Debian's Chromium (driven by Playwright) and ffmpeg (test media and checks).
 system-deps:
@@ -38,9 +38,13 @@ $(VENV)/.installed: pyproject.toml
 wasm/node_modules/.package-lock.json: wasm/package.json wasm/package-lock.json
 	npm ci --prefix wasm --no-audit --no-fund
 
+# tus-js-client under Node, for the server's interop tests.
+tests/interop/node_modules/.package-lock.json: tests/interop/package.json tests/interop/package-lock.json
+	npm ci --prefix tests/interop --no-audit --no-fund
+
 build: public/vendor/build.json
 public/vendor/build.json: wasm/node_modules/.package-lock.json wasm/build.py $(VENV)/.installed $(CLIENT_SOURCES)
 	$(BIN)/python wasm/build.py
 
 clean:
-	rm -rf public/vendor wasm/node_modules $(VENV)
+	rm -rf public/vendor wasm/node_modules tests/interop/node_modules $(VENV)
