@@ -22,12 +22,15 @@ class MemoryUpload:
     def __init__(self, info: UploadInfo) -> None:
         self._info = info
         self._data = bytearray()
+        self.gone = False
 
     @property
     def id(self) -> str:
         return self._info.id
 
     async def info(self) -> UploadInfo:
+        if self.gone:  # like a deleted info file
+            raise FileNotFoundError(self._info.id)
         return self._info
 
     async def write_chunk(
@@ -81,7 +84,9 @@ class MemoryStorage:
         return self._uploads.get(upload_id)
 
     async def terminate(self, upload_id: str) -> None:
-        self._uploads.pop(upload_id, None)
+        upload = self._uploads.pop(upload_id, None)
+        if upload is not None:
+            upload.gone = True
 
     async def list_ids(self) -> AsyncIterator[str]:
         for upload_id in list(self._uploads):

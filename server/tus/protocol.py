@@ -12,7 +12,8 @@ when the storage declares the matching `Capability`.
 
 import logging
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from email.utils import formatdate
 
 from server.principal import Principal
@@ -177,10 +178,12 @@ class TusProtocol:
         offset = byte_count(raw_offset, errors.INVALID_OFFSET)
         upload = await self._live_upload(upload_id, principal)
         async with self._locks.hold(upload_id) as hold:
-            info = await upload.info()
-            if info.concat == "final":
-                raise TusError(errors.MODIFY_FINAL)
-            info = await self._append(upload, info, headers, offset, hold.interruptible(body))
+            with _gone_is_not_found():
+                info = await upload.info()  # again: it may have changed while we waited
+                if info.concat == "final":
+                    raise TusError(errors.MODIFY_FINAL)
+                body = hold.interruptible(body)
+                info = await self._append(upload, info, headers, offset, body)
         return {"Upload-Offset": str(info.offset), **self._expires(info)}
 
     # DELETE /files/{id}
@@ -194,7 +197,8 @@ class TusProtocol:
         await self._owned_upload(upload_id, principal)  # expired uploads may be deleted too
         assert isinstance(self._storage, Terminator)
         async with self._locks.hold(upload_id):
-            await self._storage.terminate(upload_id)
+            with _gone_is_not_found():
+                await self._storage.terminate(upload_id)
         log.info("upload terminated id=%s", upload_id)
 
     # GET /files/{id}
@@ -208,7 +212,8 @@ class TusProtocol:
             raise TusError(errors.UPLOAD_NOT_FINISHED)
         if not info.finished:
             async with self._locks.hold(upload_id):
-                await upload.finish()
+                with _gone_is_not_found():
+                    await upload.finish()
         return info, upload
 
     # expiration
@@ -221,11 +226,16 @@ class TusProtocol:
         removed = 0
         async for upload_id in self._storage.list_ids():
             if self._locks.is_held(upload_id):
+                continue  # receiving data right now: not expired
+            try:
+                async with self._locks.hold(upload_id):
+                    with _gone_is_not_found():
+                        upload = await self._storage.get(upload_id)
+                        if upload is None or not self._is_expired(await upload.info()):
+                            continue
+                        await self._storage.terminate(upload_id)
+            except TusError:  # busy or gone meanwhile: leave it to the next sweep
                 continue
-            upload = await self._storage.get(upload_id)
-            if upload is None or not self._is_expired(await upload.info()):
-                continue
-            await self._storage.terminate(upload_id)
             log.info("upload expired id=%s", upload_id)
             removed += 1
         return removed
@@ -409,6 +419,15 @@ class _LimitedBody:
             left -= len(chunk)
             if chunk:
                 yield chunk
+
+
+@contextmanager
+def _gone_is_not_found() -> Iterator[None]:
+    """An upload terminated while a request waited for it is simply not found."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise TusError(errors.UPLOAD_NOT_FOUND) from None
 
 
 def _has_chunk(headers: HeaderReader) -> bool:

@@ -123,3 +123,38 @@ async def test_locks_are_forgotten_when_released() -> None:
         assert locks.is_held("a")
     assert not locks.is_held("a")
     assert locks._holds == {}
+
+
+async def test_a_patch_waiting_for_a_delete_finds_nothing(store: Storage) -> None:
+    tus, upload_id = await _setup(store, wait=2, stale_after=60)
+    release = anyio.Event()
+    original = store.terminate  # type: ignore[attr-defined]
+
+    async def slow_terminate(upload_id: str) -> None:
+        await release.wait()
+        await original(upload_id)
+
+    store.terminate = slow_terminate  # type: ignore[attr-defined]
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(tus.terminate, upload_id, _Headers({"Tus-Resumable": "1.0.0"}), OWNER)
+        await anyio.sleep(0.05)
+
+        async def release_soon() -> None:
+            await anyio.sleep(0.05)
+            release.set()
+
+        tasks.start_soon(release_soon)
+        with pytest.raises(TusError) as error:
+            await tus.patch(upload_id, _patch_headers(0), _bytes(b"late"), OWNER)
+        assert error.value.code == "ERR_UPLOAD_NOT_FOUND"
+
+
+async def test_the_sweep_leaves_busy_uploads_alone(store: Storage) -> None:
+    now = [0.0]
+    tus = TusProtocol(store, 1000, expiry=1, locks=UploadLocks(), clock=lambda: now[0])
+    created = await tus.create(_Headers({"Tus-Resumable": "1.0.0", "Upload-Length": "9"}), OWNER)
+    upload_id = created["Location"].removeprefix("/files/")
+    now[0] = 1e12
+    async with tus._locks.hold(upload_id):
+        assert await tus.sweep_expired() == 0
+    assert await tus.sweep_expired() == 1

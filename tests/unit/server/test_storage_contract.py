@@ -225,6 +225,8 @@ async def test_terminate_removes_everything(backend: Storage) -> None:
     for upload in (unfinished, finished):
         await backend.terminate(upload.id)
         assert await backend.get(upload.id) is None
+        with pytest.raises(FileNotFoundError):  # a request that held it finds it gone
+            await upload.info()
     await backend.terminate("0" * 32)  # unknown: nothing to do
     assert await _read_all(keep) == b"keep"
 
