@@ -45,3 +45,26 @@ export function startJob(begin, { stallMs = 0 } = {}) {
 export function cancelAll() {
   for (const stop of running) stop("cancelled");
 }
+
+/**
+ * A job run by a module Web Worker that answers {type: "done", ...} or
+ * {type: "error", code}; any other message is progress. Terminating the worker frees
+ * everything it held.
+ */
+export function workerJob(url, message, { stallMs, onProgress, result }) {
+  return startJob((alive) => {
+    const worker = new Worker(url, { type: "module" });
+    const promise = new Promise((resolve, reject) => {
+      worker.onmessage = ({ data }) => {
+        alive();
+        if (data.type === "done") resolve(result(data));
+        else if (data.type === "error") reject(new EngineError(data.code));
+        else onProgress?.(data);
+      };
+      worker.onerror = () => reject(new EngineError("load-failed"));
+      worker.postMessage(message);
+    });
+    promise.finally(() => worker.terminate()).catch(() => {});
+    return { promise, stop: () => worker.terminate() };
+  }, { stallMs });
+}
