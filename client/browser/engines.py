@@ -87,13 +87,16 @@ class BrowserTranscoder:
                 options.onLog = log_proxy
                 call = glue.transcodeFfmpeg(file, options)
             try:
-                blob = await settled(call)
+                result = await settled(call)
             except JsFailure as failure:
                 raise TranscodeFailed(f"{engine}:{failure.code}") from None
             except asyncio.CancelledError:
                 self.cancel()  # stop the worker before its callbacks go away
                 raise
-        return Encoded(blob=blob, size=int(blob.size))
+        if engine == "webcodecs":
+            ssim = None if result.ssim is None else float(result.ssim)
+            return Encoded(blob=result.blob, size=int(result.blob.size), ssim=ssim)
+        return Encoded(blob=result, size=int(result.size))
 
     def cancel(self) -> None:
         glue.cancelAll()

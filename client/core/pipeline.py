@@ -38,7 +38,7 @@ from client.core.ports import (
     Uploader,
     UploadFailed,
 )
-from client.core.presets import DEFAULT_PRESET
+from client.core.presets import DEFAULT_PRESET, PRESETS
 from client.core.progress import Status, encode_rate, percent_of
 
 
@@ -184,6 +184,8 @@ async def compress(job: Job, media: MediaInfo, the_plan: Plan, ports: Ports) -> 
             except TimeoutError:
                 ports.transcoder.cancel()
                 break
+            if not meets_floor(encoded, attempt):
+                continue  # never ship less than the preset promises
             return Outcome(encoded=encoded, reason="compressed", engine=engine, preset=attempt.preset)
         else:
             return Outcome(encoded=None, reason="compression-failed")
@@ -192,6 +194,13 @@ async def compress(job: Job, media: MediaInfo, the_plan: Plan, ports: Ports) -> 
             return Outcome(encoded=None, reason="over-budget")
         attempt = lighter(attempt, media, job.facts.size, ports.caps, job.priority, ports.limits)
     return Outcome(encoded=None, reason="over-budget")
+
+
+def meets_floor(encoded: Encoded, the_plan: Plan) -> bool:
+    """An output that was measured must reach its preset's SSIM floor."""
+    if encoded.ssim is None or the_plan.preset is None:
+        return True
+    return encoded.ssim >= PRESETS[the_plan.preset].min_ssim
 
 
 async def _run(job: Job, media: MediaInfo, the_plan: Plan, engine: str, ports: Ports) -> Encoded:

@@ -23,6 +23,7 @@ Handle = Any  # a JS File or Blob, opaque to Python
 class Encoded(msgspec.Struct, frozen=True):
     blob: Handle
     size: int
+    ssim: float | None = None  # measured against the source, when the engine measures it
 
 
 class TranscodeFailed(Exception):

@@ -5,9 +5,10 @@
 // AAC audio is copied through untouched: Chromium on Linux has no AAC encoder, and the
 // audio track is never dropped (other audio makes this engine decline, so ffmpeg runs).
 import {
-  ALL_FORMATS, BlobSource, BufferTarget, EncodedAudioPacketSource, EncodedPacket, EncodedPacketSink,
-  EncodedVideoPacketSource, Input, Mp4OutputFormat, Output, VideoSampleSink,
+  ALL_FORMATS, BlobSource, BufferSource, BufferTarget, EncodedAudioPacketSource, EncodedPacket,
+  EncodedPacketSink, EncodedVideoPacketSource, Input, Mp4OutputFormat, Output, VideoSampleSink,
 } from "../mediabunny/mediabunny.mjs";
+import { sampledSsim } from "./quality.js";
 
 const MAX_QUEUE = 8;  // frames waiting in the encoder before we stop decoding ahead
 const PROGRESS_EVERY_S = 0.25;
@@ -107,13 +108,19 @@ async function transcode(file, options, onTime) {
     audioSource ? copyAudio(audio, audioSource) : null,
   ]);
   await output.finalize();
-  return output.target.buffer;
+  const buffer = output.target.buffer;
+  // The browser's encoder meets its bitrate, not a quality: measure what it made.
+  const made = new Input({ source: new BufferSource(buffer), formats: ALL_FORMATS });
+  const ssim = await sampledSsim(
+    video, await made.getPrimaryVideoTrack(), options.width, options.height, await input.computeDuration(),
+  );
+  return { buffer, ssim };
 }
 
 self.onmessage = async ({ data: { file, options } }) => {
   try {
-    const buffer = await transcode(file, options, (seconds) => self.postMessage({ type: "time", seconds }));
-    self.postMessage({ type: "done", buffer }, [buffer]);
+    const { buffer, ssim } = await transcode(file, options, (seconds) => self.postMessage({ type: "time", seconds }));
+    self.postMessage({ type: "done", buffer, ssim }, [buffer]);
   } catch (error) {
     console.warn("webcodecs engine failed:", error?.code || error?.name, error?.message);
     self.postMessage({ type: "error", code: error?.code || "engine-error" });

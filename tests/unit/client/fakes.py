@@ -26,7 +26,7 @@ class FakeProber:
 
 
 class FakeTranscoder:
-    """Per-engine behaviour: an int (output size), "fail:<code>", or "hang"."""
+    """Per-engine behaviour: an int (output size), (size, measured ssim), "fail:<code>", or "hang"."""
 
     def __init__(self, behaviour: dict[str, int | str] | None = None, unsupported=()) -> None:
         self.behaviour = behaviour or {}
@@ -45,7 +45,8 @@ class FakeTranscoder:
             await asyncio.sleep(3600)
         if isinstance(what, str):
             raise TranscodeFailed(f"{engine}:{what.removeprefix('fail:')}")
-        return Encoded(blob=FakeBlob(what, f"encoded-by-{engine}"), size=what)
+        size, ssim = what if isinstance(what, tuple) else (what, None)
+        return Encoded(blob=FakeBlob(size, f"encoded-by-{engine}"), size=size, ssim=ssim)
 
     def cancel(self) -> None:
         self.cancelled += 1

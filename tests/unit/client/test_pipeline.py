@@ -63,6 +63,19 @@ def test_a_failed_engine_falls_back_to_the_next():
     assert ports.uploader.sent[0][1]["engine"] == "ffmpeg-mt" and status.state == "done"
 
 
+def test_an_output_below_the_quality_floor_is_not_shipped():
+    transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.95), "ffmpeg-mt": 4_000_000})
+    _, ports = run(transcoder=transcoder)
+    assert transcoder.engines == ["webcodecs", "ffmpeg-mt"]
+    assert ports.uploader.sent[0][0].label == "encoded-by-ffmpeg-mt"
+
+
+def test_an_output_at_the_floor_is_shipped():
+    transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.97)})
+    run(transcoder=transcoder)
+    assert transcoder.engines == ["webcodecs"]
+
+
 def test_unsupported_engines_are_skipped_before_running():
     transcoder = FakeTranscoder(unsupported={"webcodecs"})
     run(transcoder=transcoder)
