@@ -92,6 +92,8 @@ def upload_metadata(job: Job, outcome: Outcome) -> dict[str, str]:
     if compressed:
         meta["preset"] = outcome.preset or ""
         meta["engine"] = outcome.engine or ""
+        if outcome.encoded.ssim is not None:
+            meta["ssim"] = f"{outcome.encoded.ssim:.4f}"
     return meta
 
 

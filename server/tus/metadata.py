@@ -29,6 +29,7 @@ ALLOWED_KEYS = frozenset(
         "engine",
         "bypass",
         "poster_for",  # upload id of the video a poster frame belongs to
+        "ssim",  # quality the browser measured against the source, when it measured it
     }
 )
 MAX_HEADER_BYTES = 4 * 1024

@@ -2,6 +2,7 @@
 // Drawing onto a canvas and encoding anew keeps only pixels: EXIF (GPS location, camera
 // serial, names) is gone, and createImageBitmap applies the EXIF orientation first.
 import { ALL_FORMATS, BlobSource, Input, VideoSampleSink } from "../mediabunny/mediabunny.mjs";
+import { drawUpright } from "./frames.js";
 
 class EngineError extends Error {
   constructor(code) {
@@ -46,15 +47,10 @@ async function poster(file, options) {
   if (!sample) throw new EngineError("no-frame");
   const frame = sample.toVideoFrame();
   try {
-    // The frame is in stored orientation; draw it rotated as the player would show it.
     const quarterTurn = track.rotation % 180 !== 0;
     const [w, h] = [frame.displayWidth, frame.displayHeight];
-    const canvas = new OffscreenCanvas(quarterTurn ? h : w, quarterTurn ? w : h);
-    const context = canvas.getContext("2d");
-    context.translate(canvas.width / 2, canvas.height / 2);
-    context.rotate((track.rotation * Math.PI) / 180);
-    context.drawImage(frame, -w / 2, -h / 2, w, h);
-    return await encode(canvas, canvas.width, canvas.height, options);
+    const upright = drawUpright(frame, track.rotation, quarterTurn ? h : w, quarterTurn ? w : h);
+    return await encode(upright, upright.width, upright.height, options);
   } finally {
     frame.close();
     sample.close();

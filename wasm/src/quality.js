@@ -3,6 +3,7 @@
 // Used to make sure an encoder whose rate control we do not govern (the browser's)
 // still meets the preset's floor.
 import { CanvasSink } from "../mediabunny/mediabunny.mjs";
+import { drawUpright, rgbaOf } from "./frames.js";
 
 const C1 = (0.01 * 255) ** 2;
 const C2 = (0.03 * 255) ** 2;
@@ -41,24 +42,36 @@ export function lumaSsim(rgbaA, rgbaB, width, height) {
   return blocks ? total / blocks : 1;
 }
 
-function pixels(wrapped) {
-  const { canvas } = wrapped;
-  return canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-}
-
-/** Sampled SSIM of `outputTrack` against `sourceTrack` at width x height (display size). */
-export async function sampledSsim(sourceTrack, outputTrack, width, height, duration, samples = 6) {
-  const times = Array.from({ length: samples }, (_, i) => (duration * (i + 0.5)) / samples);
-  const options = { width, height, fit: "fill", poolSize: 1 };
-  const source = new CanvasSink(sourceTrack, options);
-  const output = new CanvasSink(outputTrack, options);
-  let total = 0;
-  let count = 0;
-  for (const t of times) {
-    const [a, b] = [await source.getCanvas(t), await output.getCanvas(t)];
-    if (!a || !b) continue;
-    total += lumaSsim(pixels(a), pixels(b), width, height);
-    count += 1;
+/**
+ * Keeps a few source frames (drawn at the output's display size) while encoding, then
+ * compares them with the same moments of the output: no seeking in the source.
+ */
+export class QualityProbe {
+  constructor({ width, height, rotation, duration, samples = 6 }) {
+    Object.assign(this, { width, height, rotation });
+    this.due = Array.from({ length: samples }, (_, i) => (duration * (i + 0.5)) / samples);
+    this.kept = [];
   }
-  return count ? total / count : null;
+
+  /** Offer each source frame in order; the ones at sample moments are kept. */
+  offer(frame, timestamp) {
+    if (this.due.length && timestamp >= this.due[0]) {
+      this.due.shift();
+      this.kept.push({ timestamp, rgba: rgbaOf(drawUpright(frame, this.rotation, this.width, this.height)) });
+    }
+  }
+
+  /** Mean SSIM of the kept frames against `outputTrack`, or null if none compared. */
+  async measure(outputTrack) {
+    const sink = new CanvasSink(outputTrack, { width: this.width, height: this.height, fit: "fill" });
+    let total = 0;
+    let count = 0;
+    for (const { timestamp, rgba } of this.kept) {
+      const wrapped = await sink.getCanvas(timestamp);
+      if (!wrapped) continue;
+      total += lumaSsim(rgba, rgbaOf(wrapped.canvas), this.width, this.height);
+      count += 1;
+    }
+    return count ? total / count : null;
+  }
 }

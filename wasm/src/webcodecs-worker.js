@@ -8,7 +8,7 @@ import {
   ALL_FORMATS, BlobSource, BufferSource, BufferTarget, EncodedAudioPacketSource, EncodedPacket,
   EncodedPacketSink, EncodedVideoPacketSource, Input, Mp4OutputFormat, Output, VideoSampleSink,
 } from "../mediabunny/mediabunny.mjs";
-import { sampledSsim } from "./quality.js";
+import { QualityProbe } from "./quality.js";
 
 const MAX_QUEUE = 8;  // frames waiting in the encoder before we stop decoding ahead
 const PROGRESS_EVERY_S = 0.25;
@@ -40,7 +40,7 @@ async function copyAudio(track, source) {
   }
 }
 
-async function encodeVideo(track, source, { codec, width, height, bitrate, keyIntervalS }, onTime) {
+async function encodeVideo(track, source, { codec, width, height, bitrate, keyIntervalS }, quality, onTime) {
   // Encode in the track's stored orientation; the output keeps the rotation as metadata.
   const quarterTurn = track.rotation % 180 !== 0;
   const [codedWidth, codedHeight] = quarterTurn ? [height, width] : [width, height];
@@ -65,6 +65,7 @@ async function encodeVideo(track, source, { codec, width, height, bitrate, keyIn
   for await (const sample of new VideoSampleSink(track).samples()) {
     if (failure) break;
     const frame = sample.toVideoFrame();
+    quality.offer(frame, sample.timestamp);
     const keyFrame = sample.timestamp >= nextKeyAt;
     if (keyFrame) nextKeyAt = sample.timestamp + keyIntervalS;
     encoder.encode(frame, { keyFrame });
@@ -102,19 +103,20 @@ async function transcode(file, options, onTime) {
   output.addVideoTrack(videoSource, { rotation: video.rotation });
   const audioSource = audio ? new EncodedAudioPacketSource("aac") : null;
   if (audioSource) output.addAudioTrack(audioSource);
+  // The browser's encoder meets a bitrate, not a quality: measure what it made.
+  const quality = new QualityProbe({
+    width: options.width, height: options.height, rotation: video.rotation,
+    duration: await input.computeDuration(),
+  });
   await output.start();
   await Promise.all([
-    encodeVideo(video, videoSource, options, onTime),
+    encodeVideo(video, videoSource, options, quality, onTime),
     audioSource ? copyAudio(audio, audioSource) : null,
   ]);
   await output.finalize();
   const buffer = output.target.buffer;
-  // The browser's encoder meets its bitrate, not a quality: measure what it made.
   const made = new Input({ source: new BufferSource(buffer), formats: ALL_FORMATS });
-  const ssim = await sampledSsim(
-    video, await made.getPrimaryVideoTrack(), options.width, options.height, await input.computeDuration(),
-  );
-  return { buffer, ssim };
+  return { buffer, ssim: await quality.measure(await made.getPrimaryVideoTrack()) };
 }
 
 self.onmessage = async ({ data: { file, options } }) => {

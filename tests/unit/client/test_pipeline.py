@@ -70,10 +70,11 @@ def test_an_output_below_the_quality_floor_is_not_shipped():
     assert ports.uploader.sent[0][0].label == "encoded-by-ffmpeg-mt"
 
 
-def test_an_output_at_the_floor_is_shipped():
+def test_an_output_at_the_floor_is_shipped_with_its_measured_quality():
     transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.97)})
-    run(transcoder=transcoder)
+    _, ports = run(transcoder=transcoder)
     assert transcoder.engines == ["webcodecs"]
+    assert ports.uploader.sent[0][1]["ssim"] == "0.9700"
 
 
 def test_unsupported_engines_are_skipped_before_running():

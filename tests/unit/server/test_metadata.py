@@ -80,6 +80,7 @@ def test_allow_list() -> None:
         "engine",
         "bypass",
         "poster_for",
+        "ssim",
     }
 
 
