@@ -25,6 +25,7 @@ def ffmpeg_args(plan: Plan) -> list[str]:
         # The threaded core crashes on x264's default thread count: set it both for the
         # input (decoding) and for the output (encoding).
         "-threads", threads,
+        "-filter_threads", threads,  # scaling runs beside decoding and encoding
         "-i", INPUT_PATH,
         "-map", "0:v:0", "-map", "0:a:0?",
         # ffmpeg applies the source rotation to the pixels (autorotate), so the output
