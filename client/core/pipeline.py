@@ -24,6 +24,7 @@ from client.core.planner import (
     Limits,
     Plan,
     Priority,
+    boosted,
     lighter,
     plan,
     without_engine,
@@ -170,32 +171,42 @@ async def send_photo(job: Job, ports: Ports) -> Status:
 
 
 async def compress(job: Job, media: MediaInfo, the_plan: Plan, ports: Ports) -> Outcome:
-    """Try the plan's engines in order within its budget; a routine job that runs over
-    retries once per lighter preset. Returns the output or the reason there is none."""
+    """Compress within the plan's budget; a routine job that runs over retries once per
+    lighter preset. Returns the output, or the reason there is none."""
     attempt: Plan | None = the_plan
     while attempt is not None:
-        deadline = ports.clock() + attempt.budget_s
-        for engine in attempt.engines:
-            remaining = deadline - ports.clock()
-            if remaining <= 0:
-                break
-            try:
-                encoded = await asyncio.wait_for(_run(job, media, attempt, engine, ports), remaining)
-            except TranscodeFailed:
-                continue  # the next engine, or the original
-            except TimeoutError:
-                ports.transcoder.cancel()
-                break
-            if not meets_floor(encoded, attempt):
-                continue  # never ship less than the preset promises
-            return Outcome(encoded=encoded, reason="compressed", engine=engine, preset=attempt.preset)
-        else:
-            return Outcome(encoded=None, reason="compression-failed")
-        # Over budget.
-        if job.priority != "routine":
-            return Outcome(encoded=None, reason="over-budget")
-        attempt = lighter(attempt, media, job.facts.size, ports.caps, job.priority, ports.limits)
+        outcome = await _within_budget(job, media, attempt, ports)
+        if outcome is not None:
+            return outcome
+        attempt = lighter(attempt, media, job.facts.size, ports.caps, job.priority, ports.limits) \
+            if job.priority == "routine" else None
     return Outcome(encoded=None, reason="over-budget")
+
+
+async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports) -> Outcome | None:
+    """The engines in order until one makes an output that meets the preset's floor;
+    None when the budget runs out."""
+    deadline = ports.clock() + attempt.budget_s
+    tries = [(engine, attempt) for engine in attempt.engines]
+    while tries:
+        engine, step = tries.pop(0)
+        remaining = deadline - ports.clock()
+        if remaining <= 0:
+            return None
+        try:
+            encoded = await asyncio.wait_for(_run(job, media, step, engine, ports), remaining)
+        except TranscodeFailed:
+            continue  # the next engine, or the original
+        except TimeoutError:
+            ports.transcoder.cancel()
+            return None
+        if meets_floor(encoded, step):
+            return Outcome(encoded=encoded, reason="compressed", engine=engine, preset=step.preset)
+        # Never ship less than the preset promises. Urgent work first retries the fast
+        # engine with more bits; routine work prefers the smaller x264 output that follows.
+        if job.priority == "urgent" and engine == "webcodecs" and step is attempt:
+            tries.insert(0, (engine, boosted(step)))
+    return Outcome(encoded=None, reason="compression-failed")
 
 
 def meets_floor(encoded: Encoded, the_plan: Plan) -> bool:

@@ -70,6 +70,22 @@ def test_an_output_below_the_quality_floor_is_not_shipped():
     assert ports.uploader.sent[0][0].label == "encoded-by-ffmpeg-mt"
 
 
+def test_urgent_work_retries_webcodecs_with_more_bits_below_the_floor():
+    outputs = iter([(3_000_000, 0.95), (5_000_000, 0.975)])
+
+    class TwoTries(FakeTranscoder):
+        async def run(self, file, plan, engine, on_progress):
+            self.behaviour[engine] = next(outputs)
+            return await super().run(file, plan, engine, on_progress)
+
+    transcoder = TwoTries()
+    _, ports = run(priority="urgent", transcoder=transcoder)
+    assert transcoder.engines == ["webcodecs", "webcodecs"]
+    first, second = (p.video_bitrate for _, p in transcoder.runs)
+    assert second == 2 * first
+    assert ports.uploader.sent[0][1]["ssim"] == "0.9750"
+
+
 def test_an_output_at_the_floor_is_shipped_with_its_measured_quality():
     transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.97)})
     _, ports = run(transcoder=transcoder)
