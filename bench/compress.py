@@ -127,6 +127,8 @@ class Row:
     seconds: float | None = None  # None: no valid measurement for this runner (see note)
     out_bytes: int = 0
     ssim: float | None = None
+    startup: float | None = None  # medpress: Start until the first progress report
+    encode: float | None = None  # medpress: the rest; plain core: its exec alone
     others: float = 0.0  # share of the machine's CPU other processes used during the run
     applies: bool = True  # False when the planner rightly sent the original (no quality to judge)
     note: str = ""
@@ -347,15 +349,16 @@ def medpress(context: BrowserContext, url: str, clip: Clip, engine: str, preset:
             row.note = (f"FALLBACK after {seconds:.1f} s: compressed={meta.get('compressed')} "
                         f"engine={meta.get('engine', '-')} preset={meta.get('preset', '-')} "
                         f"reason={meta.get('reason')} (preview: {preview[:60]})")
-            if engine == "webcodecs" and meta.get("reason") == "compression-failed":
+            if engine == "webcodecs" and meta.get("reason") in ("below-floor", "compression-failed"):
                 row.note += "; " + webcodecs_alone(page, clip, preset, out)
             return row
         out.write_bytes(page.request.get(upload_url).body())
         row.seconds, row.out_bytes, row.ssim = seconds, out.stat().st_size, ssim(out, clip.path)
         notes = [f"browser-sampled SSIM {meta['ssim']}"] if meta.get("ssim") else []
         if progress:  # up to the first progress report: probe, plan, worker and codec start-up
-            startup = (progress[0] - times["compressing"]) / 1000
-            notes.insert(0, f"start-up {startup:.1f} s + encoding {seconds - startup:.1f} s")
+            row.startup = (progress[0] - times["compressing"]) / 1000
+            row.encode = seconds - row.startup
+            notes.insert(0, f"start-up {row.startup:.1f} s + encoding {row.encode:.1f} s")
         row.note = "; ".join(notes)
         return row
     finally:
@@ -390,6 +393,7 @@ def plain_core(context: BrowserContext, url: str, clip: Clip) -> Row:
             row.note = f"exit {result['code']}: {result['tail'][-200:]}"
             return row
         row.seconds = (result["load"] + result["write"] + result["exec"]) / 1000
+        row.encode = result["exec"] / 1000
         row.out_bytes = result["bytes"]
         row.note = (f"load {result['load'] / 1000:.1f} s + writeFile {result['write'] / 1000:.1f} s"
                     f" + exec {result['exec'] / 1000:.1f} s (same x264 args as ffmpeg-mt)")
@@ -446,6 +450,8 @@ def print_table(clip: Clip, rows: list[Row]) -> list[tuple[str, bool]]:
         targets = row_targets(r, by, clip)
         summary += [(f"{clip.name}: {r.runner} {r.preset}: {label}", ok) for label, ok in targets]
         verdicts = [f"{label} {verdict(ok)}" for label, ok in targets]
+        if core_mt and r.encode and core.encode:  # shown, not a target: encoding alone
+            verdicts.append(f"encoding alone {core.encode / r.encode:.2f}x plain core's exec")
         if r.runner == "native":
             verdicts.append(f"reference, {'at/above' if (r.ssim or 0) >= floor else 'BELOW'} the floor")
         print(f"{r.runner:<11}{r.preset:<17}{cell(r.seconds, '.1f', 7)}{cell(vs_native, '.2f', 8, 'x')}"

@@ -98,5 +98,9 @@ class BrowserTranscoder:
             return Encoded(blob=result.blob, size=int(result.blob.size), ssim=ssim)
         return Encoded(blob=result, size=int(result.size))
 
+    def prepare(self, engine: str) -> None:
+        if engine in ("ffmpeg", "ffmpeg-mt"):
+            glue.prepareFfmpeg(engine == "ffmpeg-mt")
+
     def cancel(self) -> None:
         glue.cancelAll()

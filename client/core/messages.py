@@ -46,6 +46,7 @@ WHY_ORIGINAL = {
     "little-gain": "This video is already well compressed, so the original is sent as it is.",
     "no-engine": "This browser cannot compress this video, so the original is sent.",
     "compression-failed": "Compression did not work on this video, so the original is sent instead.",
+    "below-floor": "Compression could not keep this preset's picture quality, so the original is sent.",
     "over-budget": "Compression was taking too long for this priority, so the original is sent.",
     "not-smaller": "Compression would not make this video smaller, so the original is sent.",
 }
@@ -75,8 +76,9 @@ def human_size(size: int) -> str:
 def sent(size: int, original_size: int, compressed: bool) -> str:
     if not compressed:
         return f"Sent the original ({human_size(size)})."
-    saved = 100 - round(100 * size / original_size) if original_size else 0
-    return f"Sent {human_size(size)} (was {human_size(original_size)}, {saved}% smaller)."
+    saved = 100 * (1 - size / original_size) if original_size else 0
+    smaller = "over 99%" if saved > 99 else f"{saved:.0f}%"
+    return f"Sent {human_size(size)} (was {human_size(original_size)}, {smaller} smaller)."
 
 
 def why_original(reason: str) -> str:

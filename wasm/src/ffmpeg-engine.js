@@ -12,14 +12,39 @@ function coreUrls(multiThread) {
   return urls;
 }
 
+// One ffmpeg worker loaded ahead of need (while the person looks at the preview), so
+// Start does not wait for the core to load and, for core-mt, its thread pool to start.
+let spare = null;
+
+function loadFfmpeg(multiThread) {
+  const ffmpeg = new FFmpeg();
+  const ready = ffmpeg.load(coreUrls(multiThread));
+  ready.catch(() => {});  // reported by the job that uses it
+  return { multiThread, ffmpeg, ready };
+}
+
+/** Load an ffmpeg worker for the next job now (replacing a spare of the other kind). */
+export function prepare(multiThread) {
+  if (spare?.multiThread === multiThread) return;
+  spare?.ffmpeg.terminate();
+  spare = loadFfmpeg(multiThread);
+}
+
+function takeFfmpeg(multiThread) {
+  if (spare?.multiThread !== multiThread) return loadFfmpeg(multiThread);
+  const taken = spare;
+  spare = null;
+  return taken;
+}
+
 /**
- * Load a fresh ffmpeg worker, mount `file` read-only at `inputDir/source` with WORKERFS
+ * Take a loaded (or load a fresh) ffmpeg worker, mount `file` read-only at `inputDir/source` with WORKERFS
  * (so it is never copied into the wasm heap), run `work(ffmpeg, tail)`, and always free
  * the worker afterwards. Every log line counts as progress for the watchdog.
  */
 function withFfmpeg(file, { inputDir, multiThread, stallMs, onLog }, work) {
   return startJob((alive) => {
-    const ffmpeg = new FFmpeg();
+    const { ffmpeg, ready } = takeFfmpeg(multiThread);
     const tail = [];
     ffmpeg.on("log", ({ message }) => {
       alive();
@@ -29,7 +54,7 @@ function withFfmpeg(file, { inputDir, multiThread, stallMs, onLog }, work) {
     });
     const promise = (async () => {
       try {
-        await ffmpeg.load(coreUrls(multiThread));
+        await ready;
       } catch {
         throw new EngineError("load-failed");
       }

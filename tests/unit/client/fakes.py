@@ -33,6 +33,7 @@ class FakeTranscoder:
         self.unsupported = set(unsupported)
         self.runs: list[tuple[str, Plan]] = []
         self.cancelled = 0
+        self.prepared: list[str] = []
 
     async def supports(self, plan: Plan, engine: str) -> bool:
         return engine not in self.unsupported
@@ -47,6 +48,9 @@ class FakeTranscoder:
             raise TranscodeFailed(f"{engine}:{what.removeprefix('fail:')}")
         size, ssim = what if isinstance(what, tuple) else (what, None)
         return Encoded(blob=FakeBlob(size, f"encoded-by-{engine}"), size=size, ssim=ssim)
+
+    def prepare(self, engine: str) -> None:
+        self.prepared.append(engine)
 
     def cancel(self) -> None:
         self.cancelled += 1

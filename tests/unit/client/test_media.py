@@ -28,6 +28,7 @@ def test_human_size():
 
 def test_sent_message_reports_saving():
     assert sent(2_500_000, 10_000_000, compressed=True) == "Sent 2.5 MB (was 10.0 MB, 75% smaller)."
+    assert sent(467_700, 1_200_000_000, compressed=True) == "Sent 467.7 KB (was 1.2 GB, over 99% smaller)."
     assert sent(10_000_000, 10_000_000, compressed=False) == "Sent the original (10.0 MB)."
 
 

@@ -71,7 +71,7 @@ def test_an_output_below_the_quality_floor_is_not_shipped():
 
 
 def test_urgent_work_retries_webcodecs_with_more_bits_below_the_floor():
-    outputs = iter([(3_000_000, 0.95), (5_000_000, 0.975)])
+    outputs = iter([(3_000_000, 0.95), (5_000_000, 0.976)])
 
     class TwoTries(FakeTranscoder):
         async def run(self, file, plan, engine, on_progress):
@@ -83,14 +83,22 @@ def test_urgent_work_retries_webcodecs_with_more_bits_below_the_floor():
     assert transcoder.engines == ["webcodecs", "webcodecs"]
     first, second = (p.video_bitrate for _, p in transcoder.runs)
     assert second == 2 * first
-    assert ports.uploader.sent[0][1]["ssim"] == "0.9750"
+    assert ports.uploader.sent[0][1]["ssim"] == "0.9760"
 
 
-def test_an_output_at_the_floor_is_shipped_with_its_measured_quality():
-    transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.97)})
+def test_an_output_clearly_above_the_floor_is_shipped_with_its_measured_quality():
+    transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.976)})
     _, ports = run(transcoder=transcoder)
     assert transcoder.engines == ["webcodecs"]
-    assert ports.uploader.sent[0][1]["ssim"] == "0.9700"
+    assert ports.uploader.sent[0][1]["ssim"] == "0.9760"
+
+
+def test_an_estimate_just_at_the_floor_is_not_trusted():
+    # medical-standard's floor is 0.97; the browser's estimate must clear it by the margin.
+    transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.972)})
+    _, ports = run(transcoder=transcoder)
+    assert transcoder.engines == ["webcodecs", "ffmpeg-mt"]
+    assert ports.uploader.sent[0][0].label == "encoded-by-ffmpeg-mt"
 
 
 def test_unsupported_engines_are_skipped_before_running():
@@ -104,6 +112,7 @@ def test_unsupported_engines_are_skipped_before_running():
     [
         (FakeTranscoder({"webcodecs": "fail:x", "ffmpeg-mt": "fail:exit-1"}), "compression-failed"),
         (FakeTranscoder({"webcodecs": 20_000_000}), "not-smaller"),
+        (FakeTranscoder({"webcodecs": (3_000_000, 0.9), "ffmpeg-mt": "fail:exit-1"}), "below-floor"),
         (FakeTranscoder(unsupported={"webcodecs", "ffmpeg-mt"}), "no-engine"),
     ],
 )
@@ -167,6 +176,14 @@ def test_preview_shows_expected_size_and_time():
     status = asyncio.run(preview(job, ports_for()))
     assert status.state == "ready"
     assert status.message.startswith("Ready: about 3.6 MB instead of 20.0 MB, about ")
+
+
+def test_preview_starts_loading_the_first_engine():
+    ports = ports_for()
+    asyncio.run(preview(Job(file=FakeBlob(VIDEO.size), facts=VIDEO, priority="routine"), ports))
+    assert ports.transcoder.prepared == ["webcodecs"]
+    asyncio.run(preview(Job(file=FakeBlob(VIDEO.size), facts=VIDEO, priority="emergency"), ports))
+    assert ports.transcoder.prepared == ["webcodecs"]  # nothing to load for the original
 
 
 def test_output_name():
