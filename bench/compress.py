@@ -4,6 +4,8 @@ with native ffmpeg and a single plain ffmpeg.wasm ``core`` instance, in one run.
     .venv/bin/python bench/compress.py [--quick] [--keep]
 
 It reports (exit code 0 whatever it finds); it is not a test. ``--quick`` skips the 60 s clip.
+Rows ``webcodecs`` and ``ffmpeg-mt`` force one engine (``?engine=``); rows ``medpress`` run the
+default chain, i.e. what a clinician's upload gets (the quality gate may move it to ffmpeg).
 Wall time of a medpress run = status ``compressing`` → ``uploading`` (probe, engine start-up,
 encode, read-back); the upload is not timed. Native ffmpeg runs the same job
 (``client.core.ffmpeg_args``) with ``-threads 0``; the plain core runs it without ``-threads``,
@@ -42,6 +44,7 @@ CHROMIUM_ARGS = [  # as tests/e2e/conftest.py
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 ENGINES = ("webcodecs", "ffmpeg-mt")
+SHIPPED = "medpress"  # the default chain, no engine forced: what a clinician's upload gets
 STANDARD = "medical-standard"
 WEBCODECS_MAX_VS_NATIVE = 1.2
 CORE_MIN_VS_MT = 1.8
@@ -83,14 +86,16 @@ async (args) => {
 WEBCODECS_DIRECT = """
 async (encoder) => {  // the WebCodecs engine alone, bypassing the pipeline's quality gate
   const file = document.querySelector('[data-testid="file-input"]').files[0];
+  const started = performance.now();
   const done = await globalThis.medpressGlue.transcodeWebCodecs(file, { encoder, stallMs: 60000 });
+  const seconds = (performance.now() - started) / 1000;
   if (!done.ok) return { error: done.code };
   const data = await new Promise((resolve) => {
     const reader = new FileReader();
     reader.onload = () => resolve(reader.result.split(",")[1]);
     reader.readAsDataURL(done.value.blob);
   });
-  return { data, ssim: done.value.ssim };
+  return { data, seconds, ssim: done.value.ssim };
 }
 """
 WARM_CORES = """
@@ -129,6 +134,7 @@ class Row:
     ssim: float | None = None
     startup: float | None = None  # medpress: Start until the first progress report
     encode: float | None = None  # medpress: the rest; plain core: its exec alone
+    gated_seconds: float | None = None  # webcodecs refused by the quality gate: its time alone
     others: float = 0.0  # share of the machine's CPU other processes used during the run
     applies: bool = True  # False when the planner rightly sent the original (no quality to judge)
     note: str = ""
@@ -318,11 +324,13 @@ def upload_metadata(page: Page, upload_url: str) -> dict[str, str]:
     return {key: base64.b64decode(value[0]).decode() if value else "" for key, *value in pairs}
 
 
-def medpress(context: BrowserContext, url: str, clip: Clip, engine: str, preset: str, out: Path) -> Row:
-    page = open_app(context, url, f"?engine={engine}")
+def medpress(context: BrowserContext, url: str, clip: Clip, runner: str, preset: str, out: Path) -> Row:
+    """One upload through the page: ``runner`` is an engine forced by ``?engine=``, or
+    SHIPPED for the default chain."""
+    page = open_app(context, url, "" if runner == SHIPPED else f"?engine={runner}")
     try:
         preview = choose(page, clip, preset)
-        row = Row(clip.name, engine, preset)
+        row = Row(clip.name, runner, preset)
         settle()
         before = cpu_ticks()
         page.get_by_test_id("start").click()
@@ -344,17 +352,19 @@ def medpress(context: BrowserContext, url: str, clip: Clip, engine: str, preset:
             row.applies = False
             row.note = f"n/a: the planner sends the original ({meta['reason']}), as it should"
             return row
-        asked = {"compressed": "1", "engine": engine, "preset": preset}
+        asked = {"compressed": "1", "preset": preset} | ({} if runner == SHIPPED else {"engine": runner})
         if any(meta.get(key) != value for key, value in asked.items()):
             row.note = (f"FALLBACK after {seconds:.1f} s: compressed={meta.get('compressed')} "
                         f"engine={meta.get('engine', '-')} preset={meta.get('preset', '-')} "
                         f"reason={meta.get('reason')} (preview: {preview[:60]})")
-            if engine == "webcodecs" and meta.get("reason") in ("below-floor", "compression-failed"):
-                row.note += "; " + webcodecs_alone(page, clip, preset, out)
+            if runner == "webcodecs" and meta.get("reason") == "below-floor":
+                row.note += "; " + webcodecs_alone(page, clip, preset, out, row)
             return row
         out.write_bytes(page.request.get(upload_url).body())
         row.seconds, row.out_bytes, row.ssim = seconds, out.stat().st_size, ssim(out, clip.path)
-        notes = [f"browser-sampled SSIM {meta['ssim']}"] if meta.get("ssim") else []
+        notes = [f"engine {meta['engine']}"] if runner == SHIPPED else []
+        if meta.get("ssim"):
+            notes.append(f"browser-sampled SSIM {meta['ssim']}")
         if progress:  # up to the first progress report: probe, plan, worker and codec start-up
             row.startup = (progress[0] - times["compressing"]) / 1000
             row.encode = seconds - row.startup
@@ -365,8 +375,9 @@ def medpress(context: BrowserContext, url: str, clip: Clip, engine: str, preset:
         page.close()
 
 
-def webcodecs_alone(page: Page, clip: Clip, preset: str, out: Path) -> str:
-    """What the WebCodecs engine makes at the preset's bitrate when the pipeline rejected it."""
+def webcodecs_alone(page: Page, clip: Clip, preset: str, out: Path, row: Row) -> str:
+    """What the WebCodecs engine makes at the preset's bitrate when the quality gate refused
+    it, and how long it took (``row.gated_seconds``)."""
     width, height = fit_within(clip.width, clip.height, PRESETS[preset].max_long_side)
     bpp = PRESETS[preset].bits_per_pixel
     encoder = {"codec": "avc1.640028" if width * height <= 1920 * 1088 else "avc1.640033",
@@ -375,9 +386,11 @@ def webcodecs_alone(page: Page, clip: Clip, preset: str, out: Path) -> str:
     made = page.evaluate(WEBCODECS_DIRECT, encoder)
     if "error" in made:
         return f"WebCodecs alone failed: {made['error']}"
+    row.gated_seconds = made["seconds"]
     out.write_bytes(base64.b64decode(made["data"]))
-    return (f"WebCodecs alone at bpp {bpp}: {out.stat().st_size / 1e6:.2f} MB, SSIM "
-            f"{ssim(out, clip.path):.4f} (browser-sampled {made['ssim']:.4f})")
+    return (f"gated; WebCodecs alone at bpp {bpp}: {made['seconds']:.1f} s, "
+            f"{out.stat().st_size / 1e6:.2f} MB, SSIM {ssim(out, clip.path):.4f} "
+            f"(browser-sampled {made['ssim']:.4f})")
 
 
 def plain_core(context: BrowserContext, url: str, clip: Clip) -> Row:
@@ -413,20 +426,24 @@ def verdict(ok: bool) -> str:
 
 
 def row_targets(r: Row, by: dict[tuple[str, str], Row], clip: Clip) -> list[tuple[str, bool]]:
-    """The targets a medpress row is held to, as (label, passed); baselines have none."""
-    if r.runner not in ENGINES or not r.applies:
+    """The issue's targets a medpress row is held to, as (label, passed): what ships meets
+    the floor (and, on the 1080p clip, saves 80 % at medical-standard); the WebCodecs path
+    is within 1.2x native (timed alone when the gate refused its output); the threaded core
+    is 1.8x a plain one. Baselines have none."""
+    if r.runner in ("native", "plain-core") or not r.applies:
         return []
     floor = PRESETS[r.preset].min_ssim
     at_floor = r.ssim is not None and r.ssim >= floor
-    found = [(f"SSIM >= {floor}", at_floor)]
     base, core = by.get(("native", r.preset)), by.get(("plain-core", r.preset))
+    found = [] if r.runner == "webcodecs" and r.gated_seconds else [(f"SSIM >= {floor}", at_floor)]
     if r.runner == "webcodecs" and base and base.seconds:
+        took = r.seconds if r.seconds is not None else r.gated_seconds
         found.append((f"time <= {WEBCODECS_MAX_VS_NATIVE}x native",
-                      r.seconds is not None and r.seconds <= WEBCODECS_MAX_VS_NATIVE * base.seconds))
+                      took is not None and took <= WEBCODECS_MAX_VS_NATIVE * base.seconds))
     if r.runner == "ffmpeg-mt" and core and core.seconds:
         found.append((f"plain core >= {CORE_MIN_VS_MT}x its time",
                       r.seconds is not None and core.seconds >= CORE_MIN_VS_MT * r.seconds))
-    if clip.width >= 1920 and r.preset == STANDARD:
+    if r.runner == SHIPPED and clip.width >= 1920 and r.preset == STANDARD:
         found.append((f">= {MIN_REDUCTION_1080P:.0%} smaller at the floor",
                       at_floor and 0 < r.out_bytes <= (1 - MIN_REDUCTION_1080P) * clip.size))
     return found
@@ -467,10 +484,10 @@ def bench_clip(context: BrowserContext, url: str, clip: Clip, work: Path) -> lis
     log(f"{clip.name}: native…")
     rows = [least_disturbed(native, clip, p, work / f"native-{p}.mp4") for p in presets]
     for preset in presets:
-        for engine in ENGINES:
-            log(f"{clip.name}: {engine} {preset}…")
-            out = work / f"{engine}-{preset}.mp4"
-            rows.append(least_disturbed(medpress, context, url, clip, engine, preset, out))
+        for runner in (*ENGINES, SHIPPED):
+            log(f"{clip.name}: {runner} {preset}…")
+            out = work / f"{runner}-{preset}.mp4"
+            rows.append(least_disturbed(medpress, context, url, clip, runner, preset, out))
     log(f"{clip.name}: plain core…")
     rows.append(least_disturbed(plain_core, context, url, clip))
     return rows
