@@ -39,9 +39,10 @@ from client.core.planner import Plan, fit_within
 from client.core.presets import PRESETS
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [  # as tests/e2e/conftest.py
+CHROMIUM_ARGS = [  # as tests/e2e/conftest.py, and no name but loopback resolves
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 ENGINES = ("webcodecs", "ffmpeg-mt")
 SHIPPED = "medpress"  # the default chain, no engine forced: what a clinician's upload gets
@@ -292,14 +293,13 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
 
 
 def guard_loopback(context: BrowserContext, outside: list[str]) -> None:
-    def guard(route) -> None:
-        url = route.request.url
+    """Record any request beyond loopback (CHROMIUM_ARGS make them fail). An observer, not a
+    ``route``: intercepting every request would bypass Chromium's cache and slow each load."""
+    def watch(request) -> None:
+        url = request.url
         if url.startswith(("http", "ws")) and urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
             outside.append(url)
-            route.abort()
-        else:
-            route.fallback()
-    context.route("**/*", guard)
+    context.on("request", watch)
 
 
 def open_app(context: BrowserContext, url: str, query: str = "") -> Page:
