@@ -12,8 +12,8 @@ function coreUrls(multiThread) {
   return urls;
 }
 
-// One ffmpeg worker loaded ahead of need (while the person looks at the preview), so
-// Start does not wait for the core to load and, for core-mt, its thread pool to start.
+// One ffmpeg worker loaded ahead of need (while the person reads the preview), so Start
+// does not wait for the worker and its 32 MB core (about 0.8 s here, more on a phone).
 let spare = null;
 
 function loadFfmpeg(multiThread) {
@@ -38,9 +38,9 @@ function takeFfmpeg(multiThread) {
 }
 
 /**
- * Take a loaded (or load a fresh) ffmpeg worker, mount `file` read-only at `inputDir/source` with WORKERFS
- * (so it is never copied into the wasm heap), run `work(ffmpeg, tail)`, and always free
- * the worker afterwards. Every log line counts as progress for the watchdog.
+ * Take the spare ffmpeg worker (or load a fresh one), mount `file` read-only at
+ * `inputDir/source` with WORKERFS (so it is never copied into the wasm heap), run
+ * `work(ffmpeg, tail)`, and always free the worker afterwards. Every log line counts as progress for the watchdog.
  */
 function withFfmpeg(file, { inputDir, multiThread, stallMs, onLog }, work) {
   return startJob((alive) => {
