@@ -16,13 +16,13 @@ GB = 1024**3
 
 @pytest.fixture(scope="module")
 def big_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """About 1.2 GB: 7 s of 4K with mild sensor-like noise, stored losslessly (made here,
+    """About 1.2 GB: 8 s of 4K with mild sensor-like noise, stored losslessly (made here,
     never committed). Scaled to 720p the noise averages out, as it does for a real camera."""
     path = tmp_path_factory.mktemp("big") / "big.mp4"
     run_ffmpeg(
         "-f", "lavfi", "-i", "testsrc2=size=3840x2160:rate=30",
         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-        "-t", "7", "-vf", "noise=alls=4:allf=t", "-c:v", "libx264", "-preset", "ultrafast",
+        "-t", "8", "-vf", "noise=alls=3:allf=t", "-c:v", "libx264", "-preset", "ultrafast",
         "-qp", "0", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path),
     )
     assert path.stat().st_size > GB
