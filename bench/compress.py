@@ -37,6 +37,7 @@ from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 from client.core.ffmpeg_args import INPUT_PATH, OUTPUT_PATH, ffmpeg_args
 from client.core.planner import Plan, fit_within
 from client.core.presets import PRESETS
+from client.core.webcodecs import webcodecs_config
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [  # as tests/e2e/conftest.py, and no name but loopback resolves
@@ -128,7 +129,7 @@ class Clip:
 @dataclass
 class Row:
     clip: str
-    runner: str  # webcodecs | ffmpeg-mt (medpress), native | plain-core (baselines)
+    runner: str  # webcodecs | ffmpeg-mt (forced) | medpress (default chain), native | plain-core
     preset: str
     seconds: float | None = None  # None: no valid measurement for this runner (see note)
     out_bytes: int = 0
@@ -380,9 +381,9 @@ def webcodecs_alone(page: Page, clip: Clip, preset: str, out: Path, row: Row) ->
     it, and how long it took (``row.gated_seconds``)."""
     width, height = fit_within(clip.width, clip.height, PRESETS[preset].max_long_side)
     bpp = PRESETS[preset].bits_per_pixel
-    encoder = {"codec": "avc1.640028" if width * height <= 1920 * 1088 else "avc1.640033",
-               "width": width, "height": height, "bitrate": round(bpp * width * height * clip.fps),
-               "keyIntervalS": 2.0}  # as client.browser.engines.webcodecs_config
+    bitrate = round(bpp * width * height * clip.fps)
+    encoder = webcodecs_config(Plan(action="compress", reason="bench", width=width, height=height,
+                                    fps=clip.fps, video_bitrate=bitrate))
     made = page.evaluate(WEBCODECS_DIRECT, encoder)
     if "error" in made:
         return f"WebCodecs alone failed: {made['error']}"

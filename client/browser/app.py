@@ -113,11 +113,13 @@ class App:
 
     def on_cancel(self, _event: object = None) -> None:
         self.stop()
+        self.transcoder.prepare(None)  # Cancel frees everything, the engine loaded ahead too
         self.view.show(Status(state="ready", message=messages.CANCELLED))
 
     def on_bypass(self, _event: object = None) -> None:
         """The bypass (plain JS) is sending the original: stop compressing, stay quiet."""
         self.stop()
+        self.transcoder.prepare(None)
         self.view.muted = True
 
     def stop(self) -> None:

@@ -12,10 +12,7 @@ from client.core.ffmpeg_log import encoded_seconds
 from client.core.media import MediaInfo, media_from_ffprobe
 from client.core.planner import Plan
 from client.core.ports import Encoded, TranscodeFailed
-
-H264_HIGH = "avc1.640028"  # High profile, level 4.0: up to 1080p30
-H264_HIGH_L51 = "avc1.640033"  # level 5.1: larger frames (medical-high on 4K sources)
-KEY_INTERVAL_S = 2.0
+from client.core.webcodecs import webcodecs_config
 
 
 class Prober:
@@ -43,17 +40,6 @@ class Prober:
         return None if data is None else media_from_ffprobe(data.to_py())
 
 
-def webcodecs_config(plan: Plan) -> dict[str, Any]:
-    big = plan.width * plan.height > 1920 * 1088
-    return {
-        "codec": H264_HIGH_L51 if big else H264_HIGH,
-        "width": plan.width,
-        "height": plan.height,
-        "bitrate": plan.video_bitrate,
-        "keyIntervalS": KEY_INTERVAL_S,
-    }
-
-
 class BrowserTranscoder:
     """Both engines behind one port: WebCodecs (worker + mediabunny) and ffmpeg.wasm
     (threaded core when cross-origin isolated)."""
@@ -62,7 +48,7 @@ class BrowserTranscoder:
         if engine != "webcodecs":
             return True
         config = webcodecs_config(plan)
-        probe_config = {k: config[k] for k in ("codec", "width", "height", "bitrate")}
+        probe_config = {k: config[k] for k in ("codec", "width", "height", "bitrate", "framerate")}
         return bool(await glue.canEncode(js_object(probe_config)))
 
     async def run(
@@ -98,9 +84,11 @@ class BrowserTranscoder:
             return Encoded(blob=result.blob, size=int(result.blob.size), ssim=ssim)
         return Encoded(blob=result, size=int(result.size))
 
-    def prepare(self, engine: str) -> None:
+    def prepare(self, engine: str | None) -> None:
         if engine in ("ffmpeg", "ffmpeg-mt"):
             glue.prepareFfmpeg(engine == "ffmpeg-mt")
+        else:
+            glue.releaseFfmpeg()
 
     def cancel(self) -> None:
         glue.cancelAll()

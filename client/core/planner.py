@@ -50,6 +50,7 @@ class Plan(msgspec.Struct, frozen=True):
     threads: int = 1
     width: int = 0
     height: int = 0
+    fps: float = 0.0
     video_bitrate: int = 0  # WebCodecs target, bits/s
     estimated_bytes: int = 0
     estimated_seconds: float = 0.0
@@ -111,6 +112,7 @@ def plan(
         threads=caps.ffmpeg_threads,
         width=width,
         height=height,
+        fps=media.fps,
         video_bitrate=video_bitrate,
         estimated_bytes=estimated_bytes,
         estimated_seconds=round(estimate_seconds(media, engines[0]), 1),

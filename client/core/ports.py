@@ -57,8 +57,9 @@ class Transcoder(Protocol):
         """Compress per ``plan`` on ``engine``; ``on_progress`` gets seconds of output
         encoded so far. Raises TranscodeFailed (including a stall caught by the watchdog)."""
 
-    def prepare(self, engine: str) -> None:
-        """Start loading ``engine`` now, ahead of Start (best effort, returns at once)."""
+    def prepare(self, engine: str | None) -> None:
+        """Start loading ``engine`` now, ahead of Start (best effort, returns at once);
+        None frees whatever was loaded ahead."""
 
     def cancel(self) -> None:
         """Stop every running job at once and free its memory."""

@@ -17,17 +17,25 @@ function coreUrls(multiThread) {
 let spare = null;
 
 function loadFfmpeg(multiThread) {
-  const ffmpeg = new FFmpeg();
-  const ready = ffmpeg.load(coreUrls(multiThread));
-  ready.catch(() => {});  // reported by the job that uses it
-  return { multiThread, ffmpeg, ready };
+  const loading = { multiThread, ffmpeg: new FFmpeg() };
+  loading.ready = loading.ffmpeg.load(coreUrls(multiThread));
+  loading.ready.catch(() => {
+    if (spare === loading) spare = null;  // a failed spare is not kept; a job reports it
+  });
+  return loading;
 }
 
 /** Load an ffmpeg worker for the next job now (replacing a spare of the other kind). */
 export function prepare(multiThread) {
   if (spare?.multiThread === multiThread) return;
-  spare?.ffmpeg.terminate();
+  release();
   spare = loadFfmpeg(multiThread);
+}
+
+/** Free the worker loaded ahead, if any (Cancel, bypass, a plan without ffmpeg). */
+export function release() {
+  spare?.ffmpeg.terminate();
+  spare = null;
 }
 
 function takeFfmpeg(multiThread) {
@@ -40,16 +48,13 @@ function takeFfmpeg(multiThread) {
 /**
  * Take the spare ffmpeg worker (or load a fresh one), mount `file` read-only at
  * `inputDir/source` with WORKERFS (so it is never copied into the wasm heap), run
- * `work(ffmpeg, tail)`, and always free the worker afterwards. Every log line counts as progress for the watchdog.
+ * `work(ffmpeg)`, and always free the worker afterwards. Every log line counts as progress for the watchdog.
  */
-function withFfmpeg(file, { inputDir, multiThread, stallMs, onLog }, work) {
+function withFfmpeg(file, { inputDir, loaded, stallMs, onLog }, work) {
   return startJob((alive) => {
-    const { ffmpeg, ready } = takeFfmpeg(multiThread);
-    const tail = [];
+    const { ffmpeg, ready } = loaded;
     ffmpeg.on("log", ({ message }) => {
       alive();
-      tail.push(message);
-      if (tail.length > 20) tail.shift();
       onLog?.(message);
     });
     const promise = (async () => {
@@ -61,7 +66,7 @@ function withFfmpeg(file, { inputDir, multiThread, stallMs, onLog }, work) {
       alive();
       await ffmpeg.createDir(inputDir);
       await ffmpeg.mount("WORKERFS", { blobs: [{ name: "source", data: file }] }, inputDir);
-      return await work(ffmpeg, tail);
+      return await work(ffmpeg);
     })();
     promise.finally(() => ffmpeg.terminate()).catch(() => {});
     return { promise, stop: () => ffmpeg.terminate() };
@@ -71,19 +76,20 @@ function withFfmpeg(file, { inputDir, multiThread, stallMs, onLog }, work) {
 /** Run ffmpeg with Python's `args`; resolves to the output Blob. */
 export function transcode(file, { args, inputDir, outputPath, multiThread, stallMs, onLog }) {
   const progressOnly = (line) => line.includes("time=") && onLog?.(line);
-  return withFfmpeg(file, { inputDir, multiThread, stallMs, onLog: progressOnly }, async (ffmpeg, tail) => {
+  const loaded = takeFfmpeg(multiThread);
+  return withFfmpeg(file, { inputDir, loaded, stallMs, onLog: progressOnly }, async (ffmpeg) => {
     const exitCode = await ffmpeg.exec(args);
-    if (exitCode !== 0) {
-      console.warn("ffmpeg failed", exitCode, tail.slice(-5).join("\n"));
-      throw new EngineError(`exit-${exitCode}`);
-    }
+    // Only the code: ffmpeg's own log echoes the input's metadata (titles, locations).
+    if (exitCode !== 0) throw new EngineError(`exit-${exitCode}`);
     return new Blob([await ffmpeg.readFile(outputPath)], { type: "video/mp4" });
   });
 }
 
-/** ffprobe's JSON for Python's `args` (which write it to `outputPath`), or null. */
+/** ffprobe's JSON for Python's `args` (which write it to `outputPath`), or null. A fresh
+ * worker: the spare stays for the transcode that follows. */
 export function probe(file, { args, inputDir, outputPath, multiThread }) {
-  return withFfmpeg(file, { inputDir, multiThread, stallMs: 30000 }, async (ffmpeg) => {
+  const loaded = loadFfmpeg(multiThread);
+  return withFfmpeg(file, { inputDir, loaded, stallMs: 30000 }, async (ffmpeg) => {
     // ffprobe in @ffmpeg/core 0.12.10 returns -1 even when it succeeds: judge by its output.
     await ffmpeg.ffprobe(args);
     try {

@@ -1,7 +1,9 @@
 // The JS surface Python calls (as `js.medpressGlue`). Thin: no decisions here.
 // Async calls never reject across the boundary: they resolve to
 // {ok: true, value} or {ok: false, code, detail}, which Python turns into exceptions.
-import { probe as ffprobe, prepare as prepareFfmpeg, transcode as transcodeFfmpeg } from "./ffmpeg-engine.js";
+import {
+  probe as ffprobe, prepare as prepareFfmpeg, release as releaseFfmpeg, transcode as transcodeFfmpeg,
+} from "./ffmpeg-engine.js";
 import { encodePhoto, posterFrame } from "./image-engine.js";
 import { cancelAll } from "./jobs.js";
 import { probeMedia } from "./probe.js";
@@ -29,6 +31,7 @@ globalThis.medpressGlue = {
   probeMedia: settled(probeMedia),
   ffprobe: settled(ffprobe),
   prepareFfmpeg,
+  releaseFfmpeg,
   transcodeFfmpeg: settled(transcodeFfmpeg),
   transcodeWebCodecs: settled(transcodeWebCodecs),
   encodePhoto: settled(encodePhoto),

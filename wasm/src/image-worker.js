@@ -3,13 +3,7 @@
 // serial, names) is gone, and createImageBitmap applies the EXIF orientation first.
 import { ALL_FORMATS, BlobSource, Input, VideoSampleSink } from "../mediabunny/mediabunny.mjs";
 import { drawUpright } from "./frames.js";
-
-class EngineError extends Error {
-  constructor(code) {
-    super(code);
-    this.code = code;
-  }
-}
+import { EngineError } from "./jobs.js";
 
 function fitted(width, height, maxSide) {
   const scale = Math.min(1, maxSide / Math.max(width, height));

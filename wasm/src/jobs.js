@@ -19,7 +19,9 @@ export function startJob(begin, { stallMs = 0 } = {}) {
   return new Promise((resolve, reject) => {
     let timer = null;
     let job = null;
+    let settled = false;
     const settle = (fn, value) => {
+      settled = true;
       clearTimeout(timer);
       running.delete(stop);
       fn(value);
@@ -29,6 +31,7 @@ export function startJob(begin, { stallMs = 0 } = {}) {
       settle(reject, new EngineError(code));
     };
     const alive = () => {
+      if (settled) return;  // a late message after the end starts no new watchdog
       clearTimeout(timer);
       if (stallMs > 0) timer = setTimeout(() => stop("stalled"), stallMs);
     };

@@ -8,17 +8,11 @@ import {
   ALL_FORMATS, BlobSource, BufferSource, BufferTarget, EncodedAudioPacketSource, EncodedPacket,
   EncodedPacketSink, EncodedVideoPacketSource, Input, Mp4OutputFormat, Output, VideoSampleSink,
 } from "../mediabunny/mediabunny.mjs";
+import { EngineError } from "./jobs.js";
 import { QualityProbe } from "./quality.js";
 
 const MAX_QUEUE = 8;  // frames waiting in the encoder before we stop decoding ahead
 const PROGRESS_EVERY_S = 0.25;
-
-class EngineError extends Error {
-  constructor(code) {
-    super(code);
-    this.code = code;
-  }
-}
 
 // Encoded chunks → the muxer, strictly in order; `drained()` waits for the last one.
 function serialAdder(source) {
@@ -80,7 +74,7 @@ async function encodeVideo(track, source, { codec, width, height, bitrate, keyIn
     }
   }
   if (!failure) await encoder.flush();
-  encoder.close();
+  if (encoder.state !== "closed") encoder.close();  // an encoder error has closed it already
   await add.drained();
   if (failure) throw new EngineError("encoder-error");
   return track.rotation;

@@ -26,14 +26,15 @@ class FakeProber:
 
 
 class FakeTranscoder:
-    """Per-engine behaviour: an int (output size), (size, measured ssim), "fail:<code>", or "hang"."""
+    """Per-engine behaviour: an int (output size), (size, measured ssim or None), "fail:<code>",
+    or "hang"."""
 
     def __init__(self, behaviour: dict[str, int | str] | None = None, unsupported=()) -> None:
         self.behaviour = behaviour or {}
         self.unsupported = set(unsupported)
         self.runs: list[tuple[str, Plan]] = []
         self.cancelled = 0
-        self.prepared: list[str] = []
+        self.prepared: list[str | None] = []
 
     async def supports(self, plan: Plan, engine: str) -> bool:
         return engine not in self.unsupported
@@ -46,10 +47,12 @@ class FakeTranscoder:
             await asyncio.sleep(3600)
         if isinstance(what, str):
             raise TranscodeFailed(f"{engine}:{what.removeprefix('fail:')}")
-        size, ssim = what if isinstance(what, tuple) else (what, None)
+        # Like the real engines: WebCodecs measures its output (well above the floor unless
+        # told otherwise), x264 does not.
+        size, ssim = what if isinstance(what, tuple) else (what, 0.99 if engine == "webcodecs" else None)
         return Encoded(blob=FakeBlob(size, f"encoded-by-{engine}"), size=size, ssim=ssim)
 
-    def prepare(self, engine: str) -> None:
+    def prepare(self, engine: str | None) -> None:
         self.prepared.append(engine)
 
     def cancel(self) -> None:

@@ -50,7 +50,7 @@ def test_compresses_with_webcodecs_first_and_uploads_the_smaller_file():
     assert meta == {
         "filename": "wound left heel.mp4", "filetype": "video/mp4", "priority": "routine",
         "compressed": "1", "original_size": "20000000", "reason": "compressed",
-        "preset": "medical-standard", "engine": "webcodecs",
+        "preset": "medical-standard", "engine": "webcodecs", "ssim": "0.9900",
     }
     compressing = [s for s in ports.view.shown if s.state == "compressing" and s.percent]
     assert compressing[0].percent == 50.0 and "real time" in compressing[0].message
@@ -112,7 +112,10 @@ def test_unsupported_engines_are_skipped_before_running():
     [
         (FakeTranscoder({"webcodecs": "fail:x", "ffmpeg-mt": "fail:exit-1"}), "compression-failed"),
         (FakeTranscoder({"webcodecs": 20_000_000}), "not-smaller"),
-        (FakeTranscoder({"webcodecs": (3_000_000, 0.9), "ffmpeg-mt": "fail:exit-1"}), "below-floor"),
+        (FakeTranscoder({"webcodecs": (3_000_000, 0.9), "ffmpeg-mt": (30_000_000, None)}), "not-smaller"),
+        (FakeTranscoder({"webcodecs": (3_000_000, 0.9)}, unsupported={"ffmpeg-mt"}), "below-floor"),
+        (FakeTranscoder({"webcodecs": (3_000_000, None)}, unsupported={"ffmpeg-mt"}), "below-floor"),
+        (FakeTranscoder({"webcodecs": (3_000_000, 0.9), "ffmpeg-mt": "fail:exit-1"}), "compression-failed"),
         (FakeTranscoder(unsupported={"webcodecs", "ffmpeg-mt"}), "no-engine"),
     ],
 )
@@ -183,7 +186,7 @@ def test_preview_starts_loading_the_first_engine():
     asyncio.run(preview(Job(file=FakeBlob(VIDEO.size), facts=VIDEO, priority="routine"), ports))
     assert ports.transcoder.prepared == ["webcodecs"]
     asyncio.run(preview(Job(file=FakeBlob(VIDEO.size), facts=VIDEO, priority="emergency"), ports))
-    assert ports.transcoder.prepared == ["webcodecs"]  # nothing to load for the original
+    assert ports.transcoder.prepared == ["webcodecs", None]  # the original: free what was loaded
 
 
 def test_output_name():
