@@ -216,7 +216,7 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
 
 
 # The browser's sampled luma SSIM is an estimate: against ffmpeg's full SSIM (what the
-# floors mean, bench/compress.py) it read up to 0.0045 high, so the gate asks a bit more (a tight margin: measured, not guessed).
+# floors mean, bench/compress.py) it read up to 0.0045 high, so the gate asks a bit more.
 SSIM_MARGIN = 0.005
 
 
