@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import json
 import os
 import re
 import shutil
@@ -34,10 +33,12 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests/
 from client.core.ffmpeg_args import INPUT_PATH, OUTPUT_PATH, ffmpeg_args
 from client.core.planner import Plan, fit_within
 from client.core.presets import PRESETS
 from client.core.webcodecs import webcodecs_config
+from tests.media_probe import probe, ssim, video_stream  # SSIM as the e2e tests measure it
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [  # as tests/e2e/conftest.py, and no name but loopback resolves
@@ -196,25 +197,9 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
-def probe(path: Path) -> dict:
-    out = subprocess.run(["ffprobe", "-v", "error", "-of", "json", "-show_format", "-show_streams",
-                          str(path)], check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
-
-
-def ssim(output: Path, source: Path) -> float:
-    """Mean SSIM of ``output`` against ``source`` scaled to the output's size."""
-    video = next(s for s in probe(output)["streams"] if s["codec_type"] == "video")
-    result = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(output), "-i", str(source), "-lavfi",
-         f"[1:v]scale={video['width']}:{video['height']}:flags=bicubic[ref];[0:v][ref]ssim",
-         "-f", "null", "-"], check=True, capture_output=True, text=True)
-    return float(re.search(r"SSIM .* All:([0-9.]+)", result.stderr).group(1))
-
-
 def clip_facts(name: str, path: Path) -> Clip:
     info = probe(path)
-    video = next(s for s in info["streams"] if s["codec_type"] == "video")
+    video = video_stream(info)
     num, den = video["avg_frame_rate"].split("/")
     return Clip(name, path, float(info["format"]["duration"]), video["width"], video["height"],
                 int(num) / int(den), path.stat().st_size, int(video["bit_rate"]) / 1e6)

@@ -48,7 +48,8 @@ function takeFfmpeg(multiThread) {
 /**
  * Take the spare ffmpeg worker (or load a fresh one), mount `file` read-only at
  * `inputDir/source` with WORKERFS (so it is never copied into the wasm heap), run
- * `work(ffmpeg)`, and always free the worker afterwards. Every log line counts as progress for the watchdog.
+ * `work(ffmpeg)`, and always free the worker afterwards. Every log line counts as
+ * progress for the watchdog.
  */
 function withFfmpeg(file, { inputDir, loaded, stallMs, onLog }, work) {
   return startJob((alive) => {

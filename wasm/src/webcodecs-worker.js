@@ -34,12 +34,11 @@ async function copyAudio(track, source) {
   }
 }
 
-async function encodeVideo(track, source, { codec, width, height, bitrate, keyIntervalS }, quality, onTime) {
+async function encodeVideo(track, source, options, quality, onTime) {
+  const { codec, width, height, bitrate, framerate, keyIntervalS } = options;  // as Python planned
   // Encode in the track's stored orientation; the output keeps the rotation as metadata.
   const quarterTurn = track.rotation % 180 !== 0;
   const [codedWidth, codedHeight] = quarterTurn ? [height, width] : [width, height];
-  const stats = await track.computePacketStats(120);
-  const framerate = stats.averagePacketRate || 30;
   const config = {
     codec, width: codedWidth, height: codedHeight, bitrate, framerate,
     bitrateMode: "variable", latencyMode: "quality", avc: { format: "avc" },
