@@ -19,13 +19,10 @@ import base64
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +35,8 @@ from client.core.ffmpeg_args import INPUT_PATH, OUTPUT_PATH, ffmpeg_args
 from client.core.planner import Plan, fit_within
 from client.core.presets import PRESETS
 from client.core.webcodecs import webcodecs_config
-from tests.media_probe import probe, ssim, video_stream  # SSIM as the e2e tests measure it
+from tests.support.media_probe import probe, ssim, video_stream  # SSIM as the e2e tests measure it
+from tests.support.medpress_process import MedpressProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [  # as tests/e2e/conftest.py, and no name but loopback resolves
@@ -258,26 +256,6 @@ def native(clip: Clip, preset: str, out: Path) -> Row:
 
 # ---------------------------------------------------------------- browser --------------------
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    medpress = Path(sys.executable).parent / "medpress"
-    process = subprocess.Popen([str(medpress), "serve", "--host", "127.0.0.1", "--port", str(port),
-                                "--data-dir", str(data_dir)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1):
-                return process, url
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError("medpress serve exited") from None
-            time.sleep(0.1)
-    raise RuntimeError("medpress serve did not become healthy")
-
-
 def guard_loopback(context: BrowserContext, outside: list[str]) -> None:
     """Record any request beyond loopback (CHROMIUM_ARGS make them fail). An observer, not a
     ``route``: intercepting every request would bypass Chromium's cache and slow each load."""
@@ -491,7 +469,8 @@ def main() -> None:
     clips = make_inputs(work, options.quick)
     for clip in clips:
         print(f"input: {clip.name}: {clip.size / 1e6:.2f} MB, video {clip.mbit_s:.1f} Mbit/s (ffprobe)")
-    server, url = start_server(work / "var")
+    server = MedpressProcess(work / "var").start()
+    url = server.base_url
     outside: list[str] = []
     try:
         with sync_playwright() as pw:
@@ -504,8 +483,7 @@ def main() -> None:
             results = [(clip, bench_clip(context, url, clip, work)) for clip in clips]
             browser.close()
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=10)
+        server.stop()
         if not options.keep:
             shutil.rmtree(work, ignore_errors=True)
 

@@ -34,7 +34,7 @@ from typing import Self
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.conformance.medpress_process import MedpressProcess
+from tests.support.medpress_process import MedpressProcess
 
 MIB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}

@@ -7,19 +7,19 @@ from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
-from server.health import healthz
-from server.isolation_headers import add_isolation_headers
-from server.method_override import method_override
-from server.principal import Principals
+from server.auth.principal import Principals
 from server.settings import Settings
-from server.site import Site
-from server.static import create_static_router
 from server.storage import FilesystemStorage, Storage
 from server.tus.controller import add_tus_resumable, create_tus_router
 from server.tus.errors import TusError
 from server.tus.expiry import sweeper
 from server.tus.locks import UploadLocks
 from server.tus.protocol import TusProtocol
+from server.web.health import healthz
+from server.web.isolation_headers import add_isolation_headers
+from server.web.method_override import method_override
+from server.web.site import Site
+from server.web.static import create_static_router
 
 TUS_REQUEST_HEADERS = [
     "Authorization",

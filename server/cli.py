@@ -47,7 +47,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def token(args: argparse.Namespace) -> int:
-    from server.tokens import TokenError, mint_token
+    from server.auth.tokens import TokenError, mint_token
 
     settings = _settings(args)
     if settings is None:

@@ -12,11 +12,11 @@ from litestar.params import FromPath
 from litestar.response import Stream
 from litestar.types import Message, Scope
 
-from server.media_types import download_media_type
-from server.principal import Principal, Principals
+from server.auth.principal import Principal, Principals
 from server.tus.errors import TUS_VERSION, TusError
 from server.tus.protocol import BASE_PATH, TusProtocol
 from server.tus.ranges import byte_range
+from server.web.media_types import download_media_type
 
 PATH = BASE_PATH
 

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from email.utils import formatdate
 
-from server.principal import Principal
+from server.auth.principal import Principal
 from server.storage import (
     Capability,
     Lister,

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conformance.medpress_process import MedpressProcess
 from tests.conformance.target import TusTarget
+from tests.support.medpress_process import MedpressProcess
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,7 +90,7 @@ def _medpress(kind: str, root: Path) -> MedpressProcess:
     env = {"MEDPRESS_MAX_UPLOAD_SIZE": str(64 * 1024 * 1024), "MEDPRESS_LOCK_WAIT": "0.5"}
     if kind == "medpress-filesystem":
         return MedpressProcess(root / "var", env=env)
-    from tests.unit.server.moto_s3 import CREDENTIALS, moto_server, new_bucket
+    from tests.support.moto_s3 import CREDENTIALS, moto_server, new_bucket
 
     moto = moto_server()
     endpoint = moto.__enter__()

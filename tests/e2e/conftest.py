@@ -7,12 +7,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.support.medpress_process import MedpressProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -40,27 +36,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 class Server:
     url: str
     data_dir: Path
-    process: subprocess.Popen
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"medpress serve exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("medpress serve did not become healthy in time")
+    process: MedpressProcess
 
 
 @pytest.fixture(scope="session")
@@ -69,21 +45,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     assert build.is_file(), "browser assets are not built: run `make test` (or `make build`)"
     json.loads(build.read_text())
     data_dir = tmp_path_factory.mktemp("var")
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "medpress"), "serve",
-         "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
-        yield Server(url=url, data_dir=data_dir, process=process)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with MedpressProcess(data_dir) as process:
+        yield Server(url=process.base_url, data_dir=data_dir, process=process)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import upload_metadata
-from tests.media_probe import probe, ssim, video_stream
+from tests.support.media_probe import probe, ssim, video_stream
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPRESS_TIMEOUT_MS = 240_000

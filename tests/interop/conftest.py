@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conformance.medpress_process import MedpressProcess
+from tests.support.medpress_process import MedpressProcess
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conformance.medpress_process import MedpressProcess
+from tests.support.medpress_process import MedpressProcess
 
 HERE = Path(__file__).parent
 SCRIPT = HERE / "tus_js_upload.mjs"

@@ -11,7 +11,7 @@ import pytest
 from tusclient import client as tus_client
 from tusclient.storage.filestorage import FileStorage
 
-from tests.conformance.medpress_process import MedpressProcess
+from tests.support.medpress_process import MedpressProcess
 
 MIB = 1024 * 1024
 

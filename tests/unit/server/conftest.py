@@ -110,7 +110,7 @@ def stranger(served: TestClient[Litestar]) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 server on loopback, with fake AWS credentials in the environment."""
-    from .moto_s3 import aws_credentials, moto_server
+    from tests.support.moto_s3 import aws_credentials, moto_server
 
     with aws_credentials(), moto_server() as endpoint:
         yield endpoint
@@ -126,8 +126,7 @@ def s3_client(s3_endpoint: str):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def s3_storage(s3_client) -> Storage:  # type: ignore[no-untyped-def]
     from server.storage.s3 import S3Storage
-
-    from .moto_s3 import new_bucket
+    from tests.support.moto_s3 import new_bucket
 
     return S3Storage(s3_client, new_bucket(s3_client), prefix="uploads/")
 
@@ -135,7 +134,7 @@ def s3_storage(s3_client) -> Storage:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def bearer(served: TestClient[Litestar]) -> Callable[..., httpx.Client]:
     """``bearer(user, case=None)``: a client that proves who it is with a minted token."""
-    from server.tokens import mint_token
+    from server.auth.tokens import mint_token
 
     def make(user: str, case: str | None = None) -> httpx.Client:
         token = mint_token(SECRET, user, case)

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from litestar import Litestar
 
-from server.principal import Principals
+from server.auth.principal import Principals
 
 from .conftest import SECRET
 

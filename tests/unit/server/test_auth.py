@@ -60,7 +60,7 @@ def test_a_bad_authorization_header_is_no_principal_even_with_a_cookie(
 
 
 def test_token_mode_refuses_the_cookie(make_settings) -> None:  # type: ignore[no-untyped-def]
-    from server.tokens import mint_token
+    from server.auth.tokens import mint_token
 
     app = create_app(make_settings(auth_mode="token"), storage=MemoryStorage())
     with TestClient(app) as page:

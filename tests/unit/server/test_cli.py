@@ -46,8 +46,8 @@ def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_token_prints_a_verifiable_token_last(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from server.auth.tokens import verified_claims
     from server.settings import load_settings
-    from server.tokens import verified_claims
 
     monkeypatch.delenv("MEDPRESS_SECRET", raising=False)
     assert (

@@ -5,9 +5,9 @@ from collections.abc import Callable
 from litestar.testing import TestClient
 
 from server.app import TUS_RESPONSE_HEADERS, create_app
+from server.auth.tokens import mint_token
 from server.settings import Settings
 from server.storage import MemoryStorage
-from server.tokens import mint_token
 
 from .conftest import SECRET
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conformance.medpress_process import MedpressProcess
+from tests.support.medpress_process import MedpressProcess
 
 SEED = 20240917
 PIECE = 32 * 1024
@@ -111,7 +111,7 @@ def test_filesystem_survives_sigkill_mid_patch(tmp_path: Path) -> None:
 
 
 def test_s3_survives_sigkill_mid_patch(tmp_path: Path, s3_endpoint: str, s3_client) -> None:  # type: ignore[no-untyped-def]
-    from .moto_s3 import CREDENTIALS, new_bucket
+    from tests.support.moto_s3 import CREDENTIALS, new_bucket
 
     data = random.Random(SEED + 1).randbytes(12 * 1024 * 1024)  # crosses two 5 MiB parts
     bucket = new_bucket(s3_client)

@@ -9,7 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from server.app import create_app
-from server.principal import Principal
+from server.auth.principal import Principal
 from server.settings import Settings
 from server.storage import MemoryStorage
 from server.tus.protocol import TusProtocol

@@ -6,7 +6,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from server.principal import Principal
+from server.auth.principal import Principal
 from server.storage import FilesystemStorage, MemoryStorage, Storage
 from server.tus.errors import TusError
 from server.tus.locks import UploadLocks

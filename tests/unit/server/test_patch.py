@@ -7,7 +7,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from server.principal import Principal
+from server.auth.principal import Principal
 from server.storage import MemoryStorage
 from server.tus.errors import TusError
 from server.tus.protocol import TusProtocol

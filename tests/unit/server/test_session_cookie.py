@@ -2,7 +2,7 @@
 
 import re
 
-from server.session_cookie import COOKIE_NAME, new_session_value, verified_session_id
+from server.auth.session_cookie import COOKIE_NAME, new_session_value, verified_session_id
 
 SECRET = "s" * 32
 

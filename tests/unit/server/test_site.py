@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from server.site import Site, read_build_id
+from server.web.site import Site, read_build_id
 
 from .conftest import BUILD_ID
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from server.tokens import TokenError, mint_token, verified_claims
+from server.auth.tokens import TokenError, mint_token, verified_claims
 
 SECRET = "t" * 32
 

@@ -1,7 +1,7 @@
 """Who is asking: the one place a request becomes a `Principal`.
 
 Two proofs, both signed with the server secret:
-- ``Authorization: Bearer <token>`` (`server.tokens`), minted for a user by
+- ``Authorization: Bearer <token>`` (`server.auth.tokens`), minted for a user by
   ``medpress token``, optionally carrying a case reference;
 - the ``medpress_session`` cookie the page sets (dev mode only, the default, so
   the demo works with no set-up).
@@ -16,13 +16,13 @@ import msgspec
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
-from server.session_cookie import (
+from server.auth.session_cookie import (
     COOKIE_NAME,
     MAX_AGE_SECONDS,
     new_session_value,
     verified_session_id,
 )
-from server.tokens import verified_claims
+from server.auth.tokens import verified_claims
 
 AuthMode = Literal["dev", "token"]
 

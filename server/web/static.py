@@ -21,9 +21,9 @@ from litestar.params import FromPath
 from litestar.response import File
 from litestar.response.file import create_etag_for_file
 
-from server.media_types import static_media_type
-from server.principal import Principals
-from server.site import Site
+from server.auth.principal import Principals
+from server.web.media_types import static_media_type
+from server.web.site import Site
 
 NO_CACHE = "no-cache"
 IMMUTABLE = "public, max-age=31536000, immutable"

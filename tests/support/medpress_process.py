@@ -53,7 +53,7 @@ class MedpressProcess:
         return self._process.pid
 
     def token(self, user: str = "conformance", case: str | None = None) -> str:
-        from server.tokens import mint_token
+        from server.auth.tokens import mint_token
 
         return mint_token(self.secret, user, case)
 

@@ -1,0 +1,1 @@
+"""Who is asking: principals, signed tokens and the dev session cookie."""

@@ -1,0 +1,1 @@
+"""The web side: the static site, security headers, health probes, method override."""

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests and bench/: live server processes, media probes, moto S3, PostgreSQL."""
