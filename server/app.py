@@ -1,4 +1,8 @@
-"""The app factory: wires settings, storage, principals and routes into one Litestar app."""
+"""The app factory: wires settings, database, storage, principals and routes into one app."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
@@ -7,7 +11,11 @@ from litestar.logging.config import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
+from server import faults
 from server.auth.principal import Principals
+from server.db.database import Database
+from server.db.legacy_import import import_legacy
+from server.db.registry import Registry
 from server.settings import Settings
 from server.storage import FilesystemStorage, Storage
 from server.tus.controller import add_tus_resumable, create_tus_router
@@ -15,11 +23,13 @@ from server.tus.errors import TusError
 from server.tus.expiry import sweeper
 from server.tus.locks import UploadLocks
 from server.tus.protocol import TusProtocol
-from server.web.health import healthz
+from server.web.health import healthz, readiness, readyz
 from server.web.isolation_headers import add_isolation_headers
 from server.web.method_override import method_override
 from server.web.site import Site
 from server.web.static import create_static_router
+
+log = logging.getLogger("medpress")
 
 TUS_REQUEST_HEADERS = [
     "Authorization",
@@ -68,15 +78,33 @@ def create_storage(settings: Settings) -> Storage:
     return FilesystemStorage(settings.uploads_dir, checkpoint_seconds=settings.checkpoint_seconds)
 
 
-def create_app(settings: Settings, *, storage: Storage | None = None) -> Litestar:
-    """Build the app; ``storage`` defaults to `create_storage(settings)`."""
+def create_app(
+    settings: Settings, *, storage: Storage | None = None, registry: Registry | None = None
+) -> Litestar:
+    """Build the app; ``storage`` defaults to `create_storage(settings)` and ``registry`` to
+    the database ``settings`` name (opened in the app's lifespan)."""
+    faults.arm(settings.faults)
     site = Site.load(settings.public_dir)
     principals = Principals(settings.secret, settings.auth_mode)
+    storage = storage or create_storage(settings)
+    database = None
+    if registry is None:
+        database = Database(
+            settings.database,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout,
+        )
+        registry = database.registry
     tus = TusProtocol(
-        storage or create_storage(settings),
+        storage,
+        registry,
         settings.max_upload_size,
         expiry=settings.upload_expiry,
-        locks=UploadLocks(wait=settings.lock_wait, stale_after=settings.lock_stale_after),
+        locks=UploadLocks(
+            wait=settings.lock_wait,
+            stale_after=settings.lock_stale_after,
+            shared=database.shared_locks if database else None,
+        ),
     )
 
     def provide_site() -> Site:
@@ -85,15 +113,44 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Litesta
     def provide_principals() -> Principals:
         return principals
 
+    @asynccontextmanager
+    async def open_database(_: Litestar) -> AsyncIterator[None]:
+        if database is None:
+            yield
+            return
+        await database.open()
+        if database.kind == "sqlite":  # the embedded default upgrades an old ./var by itself
+            await import_legacy(storage, database.registry)
+        try:
+            yield
+        finally:
+            await database.close()
+
+    async def database_ready() -> bool:
+        return True if database is None else await database.is_ready()
+
+    async def storage_ready() -> bool:
+        try:
+            await storage.ping()
+        except Exception as error:  # noqa: BLE001 - any failure means not ready
+            log.warning("storage not ready: %s", type(error).__name__)
+            return False
+        return True
+
     app = Litestar(
-        route_handlers=[healthz, create_tus_router(tus, principals), create_static_router()],
+        route_handlers=[
+            healthz,
+            readyz,
+            create_tus_router(tus, principals),
+            create_static_router(),
+        ],
         dependencies={
             "site": Provide(provide_site, sync_to_thread=False),
             "principals": Provide(provide_principals, sync_to_thread=False),
         },
         before_send=[add_isolation_headers, add_tus_resumable],
         cors_config=_cors_config(settings),
-        lifespan=[sweeper(tus, settings.sweep_interval)],
+        lifespan=[open_database, sweeper(tus, settings.sweep_interval)],
         # JSON only: the HTML viewers load their scripts from a CDN, and nothing here may.
         openapi_config=OpenAPIConfig(
             title="medpress",
@@ -104,6 +161,8 @@ def create_app(settings: Settings, *, storage: Storage | None = None) -> Litesta
         logging_config=_logging_config(),
     )
     app.state.tus = tus
+    app.state.registry = registry
+    app.state.readiness = readiness(database_ready, storage_ready)
     app.asgi_handler = method_override(app.asgi_handler)
     return app
 

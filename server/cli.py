@@ -1,8 +1,10 @@
 """``medpress`` command line.
 
-medpress serve [--storage s3 --s3-bucket NAME [--s3-endpoint-url URL]]   run the server
-medpress token --user NAME [--case REF] [--ttl SECONDS]                   mint a Bearer token
-medpress uploads                                                          list uploads (admins)
+medpress serve [--database-url postgresql://…] [--storage s3 --s3-bucket NAME]   run the server
+medpress migrate [--database-url postgresql://…]          create or upgrade the database schema,
+                                                          and import uploads of the old layout
+medpress token --user NAME [--case REF] [--ttl SECONDS]   mint a Bearer token
+medpress uploads                                          list uploads (admins)
 """
 
 import argparse
@@ -66,26 +68,56 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
+def migrate(args: argparse.Namespace) -> int:
+    """Bring the database schema up to date, then import uploads of the old ``.info`` layout."""
+    import anyio
+
+    from server.app import create_storage
+    from server.db import migrate as migrations
+    from server.db.database import Database
+    from server.db.legacy_import import import_legacy
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    database = Database(settings.database)
+
+    async def run() -> int:
+        try:
+            await database.open_for_migration()
+            await migrations.upgrade(database.engine)
+            return await import_legacy(create_storage(settings), database.registry)
+        finally:
+            await database.close()
+
+    imported = anyio.run(run)
+    print(
+        f"database schema at {migrations.head_revision()} ({database.kind}); "
+        f"{imported} uploads imported from the old layout"
+    )
+    return 0
+
+
 def uploads(args: argparse.Namespace) -> int:
     """Admins: every upload with its owner, progress and case reference."""
     import anyio
 
-    from server.app import create_storage
-    from server.storage import Lister
+    from server.db.database import Database
 
     settings = _settings(args)
     if settings is None:
         return 2
-    storage = create_storage(settings)
+    database = Database(settings.database)
 
     async def listing() -> None:
-        assert isinstance(storage, Lister)
+        try:
+            await database.open()
+            rows = await database.registry.listing()
+        finally:
+            await database.close()
         print("id\towner\tstate\toffset/length\tcase")
-        async for upload_id in storage.list_ids():
-            upload = await storage.get(upload_id)
-            if upload is None:
-                continue
-            info = await upload.info()
+        for info in rows:
             state = "finished" if info.finished else "partial"
             length = "?" if info.length is None else str(info.length)
             print(
@@ -107,6 +139,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             storage=args.storage,
             s3_bucket=args.s3_bucket,
             s3_endpoint_url=args.s3_endpoint_url,
+            database_url=args.database_url,
         )
     except SettingsError as error:
         print(f"medpress: {error}", file=sys.stderr)
@@ -139,6 +172,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_common(token_parser)
     token_parser.set_defaults(run=token)
 
+    migrate_parser = commands.add_parser(
+        "migrate", help="create or upgrade the database schema; import the old .info layout"
+    )
+    _add_common(migrate_parser)
+    migrate_parser.set_defaults(run=migrate)
+
     uploads_parser = commands.add_parser(
         "uploads", help="list uploads with owner, progress and case reference (admins)"
     )
@@ -157,6 +196,11 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
         "--storage", choices=["filesystem", "s3"], help="MEDPRESS_STORAGE, default filesystem"
     )
     parser.add_argument("--s3-bucket", help="MEDPRESS_S3_BUCKET")
+    parser.add_argument(
+        "--database-url",
+        help="postgresql://user:password@host:5432/db for several instances "
+        "(MEDPRESS_DATABASE_URL; default SQLite in the data dir)",
+    )
     parser.add_argument(
         "--s3-endpoint-url", help="an S3-compatible endpoint (MEDPRESS_S3_ENDPOINT_URL)"
     )

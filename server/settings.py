@@ -11,13 +11,18 @@ MEDPRESS_STORAGE          filesystem (default, under <data dir>/uploads) | s3
 MEDPRESS_S3_BUCKET        bucket name (s3 storage)
 MEDPRESS_S3_ENDPOINT_URL  S3-compatible endpoint, default AWS (credentials: the AWS_* environment)
 MEDPRESS_S3_PREFIX        key prefix, default "uploads/"
-MEDPRESS_S3_PART_SIZE     bytes per multipart part, default and minimum 5 MiB
+MEDPRESS_S3_PART_SIZE     bytes per multipart part, 5 MiB (default) to 64 MiB
 MEDPRESS_UPLOAD_EXPIRY    seconds an unfinished upload lives after its last write, default 86400
 MEDPRESS_SWEEP_INTERVAL   seconds between sweeps for expired uploads, default 600
 MEDPRESS_CORS_ORIGINS     comma-separated origins allowed cross-origin, default none (same-origin)
 MEDPRESS_LOCK_WAIT        seconds a request waits for an upload busy with another, default 1
 MEDPRESS_LOCK_STALE_AFTER seconds without body bytes after which a busy PATCH yields, default 10
 MEDPRESS_CHECKPOINT_SECONDS  filesystem: progress of a long PATCH is recorded this often, default 2
+MEDPRESS_DATABASE_URL     postgresql://user:password@host:port/db for several instances;
+                          default: SQLite in <data dir>/medpress.db
+MEDPRESS_DB_POOL_SIZE     database connections per instance (PostgreSQL), default 10
+MEDPRESS_DB_POOL_TIMEOUT  seconds to wait for a free database connection, default 30
+MEDPRESS_FAULTS           tests only: fault points to arm (see server/faults.py)
 """
 
 import os
@@ -28,11 +33,16 @@ from pathlib import Path
 from typing import Literal
 
 import msgspec
+from sqlalchemy.exc import ArgumentError
+
+from server import faults
+from server.db.engine import DatabaseUrlError, normalized_url, sqlite_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MAX_UPLOAD_SIZE = 4 * 1024**3
 MIN_SECRET_LENGTH = 16
 MIN_S3_PART_SIZE = 5 * 1024 * 1024
+MAX_S3_PART_SIZE = 64 * 1024 * 1024  # buffered in memory per PATCH: keep it bounded
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _SECONDS = re.compile(r"[0-9]{1,9}(\.[0-9]{1,3})?")
 
@@ -60,10 +70,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     lock_wait: float = 1.0
     lock_stale_after: float = 10.0
     checkpoint_seconds: float = 2.0
+    database_url: str | None = None
+    db_pool_size: int = 10
+    db_pool_timeout: float = 30.0
+    faults: dict[str, int] = {}
 
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def database(self) -> str:
+        """The database URL: PostgreSQL if given, else SQLite in the data dir."""
+        return self.database_url or sqlite_url(self.data_dir)
 
 
 def load_settings(
@@ -75,6 +94,7 @@ def load_settings(
     storage: str | None = None,
     s3_bucket: str | None = None,
     s3_endpoint_url: str | None = None,
+    database_url: str | None = None,
 ) -> Settings:
     """Settings from ``env`` (default ``os.environ``); keyword arguments override it."""
     env = os.environ if env is None else env
@@ -101,7 +121,7 @@ def load_settings(
         s3_endpoint_url=s3_endpoint_url or env.get("MEDPRESS_S3_ENDPOINT_URL") or None,
         s3_prefix=env.get("MEDPRESS_S3_PREFIX", "uploads/"),
         s3_part_size=_integer(
-            env, "MEDPRESS_S3_PART_SIZE", MIN_S3_PART_SIZE, MIN_S3_PART_SIZE, 5 * 1024**3
+            env, "MEDPRESS_S3_PART_SIZE", MIN_S3_PART_SIZE, MIN_S3_PART_SIZE, MAX_S3_PART_SIZE
         ),
         upload_expiry=_seconds(env, "MEDPRESS_UPLOAD_EXPIRY", 24 * 60 * 60, minimum=0.001),
         sweep_interval=_seconds(env, "MEDPRESS_SWEEP_INTERVAL", 600, minimum=0.001),
@@ -113,6 +133,10 @@ def load_settings(
         lock_wait=_seconds(env, "MEDPRESS_LOCK_WAIT", 1),
         lock_stale_after=_seconds(env, "MEDPRESS_LOCK_STALE_AFTER", 10),
         checkpoint_seconds=_seconds(env, "MEDPRESS_CHECKPOINT_SECONDS", 2),
+        database_url=_database_url(database_url or env.get("MEDPRESS_DATABASE_URL") or None),
+        db_pool_size=_integer(env, "MEDPRESS_DB_POOL_SIZE", 10, 1, 500),
+        db_pool_timeout=_seconds(env, "MEDPRESS_DB_POOL_TIMEOUT", 30, minimum=0.1),
+        faults=_faults(env.get("MEDPRESS_FAULTS", "")),
     )
 
 
@@ -138,6 +162,26 @@ def _secret(from_env: str | None, data_dir: Path) -> str:
             f"MEDPRESS_SECRET (or {data_dir}/secret) must be at least {MIN_SECRET_LENGTH} characters."
         )
     return secret
+
+
+def _database_url(url: str | None) -> str | None:
+    if url is None:
+        return None
+    try:
+        normalized_url(url)
+    except (DatabaseUrlError, ArgumentError):
+        raise SettingsError(
+            "--database-url (MEDPRESS_DATABASE_URL) must look like "
+            "postgresql://user:password@host:5432/medpress."
+        ) from None
+    return url
+
+
+def _faults(spec: str) -> dict[str, int]:
+    try:
+        return faults.parse(spec)
+    except faults.FaultSpecError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -1,12 +1,15 @@
-"""Shared test set-up: media made by Debian's ffmpeg, once per session."""
+"""Shared test set-up: media made by Debian's ffmpeg, once per session; a real PostgreSQL."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.postgres import new_database, postgres_server
 
 
 def run_ffmpeg(*args: str) -> None:
@@ -31,3 +34,16 @@ def clip720(media_dir: Path) -> Path:
         "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", str(path),
     )
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server for the whole session, started on first use (stopped at the end)."""
+    with postgres_server(tmp_path_factory.mktemp("postgres")) as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def database_url(postgres_dsn: str) -> str:
+    """The DSN of a fresh, empty database on the session's PostgreSQL."""
+    return new_database(postgres_dsn)

@@ -1,16 +1,15 @@
-"""Where uploads live: the `Storage` seam and its backends (S3 is imported on demand)."""
+"""Where upload bytes live: the `Storage` seam and its backends (S3 is imported on demand)."""
 
 from server.storage.base import (
     ALL_CAPABILITIES,
     Capability,
-    Lister,
-    NewUpload,
+    Checkpoint,
+    Part,
     StaleOffsetError,
     Storage,
-    Terminator,
-    Upload,
-    UploadInfo,
-    create_final,
+    StoreState,
+    Verify,
+    Written,
 )
 from server.storage.filesystem import FilesystemStorage
 from server.storage.ids import is_upload_id, new_upload_id
@@ -19,16 +18,15 @@ from server.storage.memory import MemoryStorage
 __all__ = [
     "ALL_CAPABILITIES",
     "Capability",
+    "Checkpoint",
     "FilesystemStorage",
-    "Lister",
     "MemoryStorage",
-    "NewUpload",
+    "Part",
     "StaleOffsetError",
     "Storage",
-    "Terminator",
-    "Upload",
-    "UploadInfo",
-    "create_final",
+    "StoreState",
+    "Verify",
+    "Written",
     "is_upload_id",
     "new_upload_id",
 ]

@@ -1,20 +1,20 @@
-"""The storage seam: what the tus protocol layer needs from a backend.
+"""The storage seam: byte stores, free of protocol state.
 
-Modelled on tusd's ``pkg/handler/datastore.go`` and ``composer.go``: a core
-`Storage` (create, get) hands out `Upload` objects that only persist bytes and
-state. Every offset, size, ownership and expiry rule lives in the protocol
-layer; a backend is told the offset to write at and checks only that it is the
-one it has recorded.
+Modelled on tusd's ``pkg/handler/datastore.go``: a backend persists bytes and
+nothing else. Who owns an upload, its length, its offset, its expiry and
+whether it is finished live in the registry (`server.db.registry`); a backend
+only keeps its own progress (``StoreState``: an S3 multipart upload id, its
+parts' ETags, a tail object's key), which it hands to ``checkpoint`` after each
+durable step so the registry records it together with the offset it covers.
 
-Each tus extension beyond the core is a `Capability` a backend declares in
-``capabilities``; the protocol layer advertises exactly those in ``Tus-Extension``
-and calls the optional methods (`Terminator.terminate`, `Lister.list_ids`,
-`Upload.declare_length`) only when the matching capability is declared.
+Every method is given the upload id and the last recorded ``StoreState``; none
+reads protocol state. Each tus extension beyond the core is a `Capability` a
+backend declares; the protocol layer advertises exactly those.
 """
 
 import enum
-from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import Literal, Protocol, runtime_checkable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from typing import Any, Protocol
 
 import msgspec
 
@@ -31,128 +31,86 @@ class Capability(enum.StrEnum):
 
 ALL_CAPABILITIES = frozenset(Capability)
 
-ConcatKind = Literal["partial", "final"]
+StoreState = dict[str, Any]
+Verify = Callable[[], None]
+Checkpoint = Callable[[int, StoreState], Awaitable[None]]
 
 
-class NewUpload(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """What the protocol layer asks a backend to create (the backend picks the id)."""
+class Written(msgspec.Struct, frozen=True):
+    """Where a write ended: the durable offset and the store state that covers it."""
 
-    length: int | None  # None: deferred (creation-defer-length)
-    owner: str
-    metadata: dict[str, str] = {}
-    case_ref: str | None = None  # opaque, from the host clinical system; never logged
-    concat: ConcatKind | None = None
-    parts: tuple[str, ...] = ()  # for a final upload: the partial uploads, in order
+    offset: int
+    store: StoreState
 
 
-class UploadInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The persisted state of one upload (never logged whole: metadata may be patient data)."""
+class Part(msgspec.Struct, frozen=True):
+    """A finished upload to be concatenated: its id, store state and length."""
 
     id: str
-    length: int | None
-    offset: int = 0
-    owner: str
-    metadata: dict[str, str] = {}
-    case_ref: str | None = None
-    concat: ConcatKind | None = None
-    parts: tuple[str, ...] = ()
-    finished: bool = False
-    created_at: float = 0.0
-    updated_at: float = 0.0  # set by the backend whenever it saves this info
-
-    @property
-    def is_complete(self) -> bool:
-        return self.length is not None and self.offset == self.length
-
-    @classmethod
-    def new(cls, upload_id: str, new: NewUpload, now: float) -> "UploadInfo":
-        return cls(
-            id=upload_id,
-            length=new.length,
-            owner=new.owner,
-            metadata=dict(new.metadata),
-            case_ref=new.case_ref,
-            concat=new.concat,
-            parts=new.parts,
-            created_at=now,
-            updated_at=now,
-        )
-
-
-class StaleOffsetError(ValueError):
-    """``write_chunk`` was called at an offset other than the recorded one."""
-
-
-Verify = Callable[[], None]
-
-
-class Upload(Protocol):
-    @property
-    def id(self) -> str: ...
-
-    async def info(self) -> UploadInfo: ...
-
-    async def write_chunk(
-        self, offset: int, stream: AsyncIterable[bytes], *, verify: Verify | None = None
-    ) -> int:
-        """Append ``stream`` at ``offset`` (the recorded offset); return the new durable offset.
-
-        Without ``verify``: bytes received before ``stream`` ends or raises are
-        kept; the new offset is persisted even when the stream fails (and the
-        exception re-raised), and a backend may persist progress along the way.
-        A persisted offset always covers durable, correct bytes only.
-
-        With ``verify`` (checksums): all or nothing. ``verify()`` is called once
-        the stream has ended; if the stream or ``verify`` raises, nothing is
-        kept, the recorded offset is unchanged and the exception propagates.
-        """
-        ...
-
-    async def declare_length(self, length: int) -> None:
-        """Record the length of a deferred-length upload (creation-defer-length)."""
-        ...
-
-    async def finish(self) -> None:
-        """Make a complete upload readable and mark it finished. Idempotent."""
-        ...
-
-    def read(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        """Stream bytes ``[start, end)`` of a finished upload without loading it whole."""
-        ...
+    store: StoreState
+    length: int
 
 
 class Storage(Protocol):
     capabilities: frozenset[Capability]
 
-    async def create(self, new: NewUpload) -> Upload: ...
+    async def create(self, upload_id: str) -> StoreState:
+        """Prepare to receive bytes for a new upload."""
+        ...
 
-    async def get(self, upload_id: str) -> Upload | None: ...
+    async def write(
+        self,
+        upload_id: str,
+        store: StoreState,
+        offset: int,
+        stream: AsyncIterable[bytes],
+        *,
+        checkpoint: Checkpoint,
+        verify: Verify | None = None,
+    ) -> Written:
+        """Append ``stream`` at ``offset`` (the recorded one); return where it ended.
+
+        Every durable step is handed to ``checkpoint(offset, store)`` before the
+        next begins, the last one before this returns (so the registry always
+        holds an offset covering durable, correct bytes only).
+
+        Without ``verify``: bytes received before ``stream`` ends or raises are
+        kept and checkpointed even when the stream fails (the exception is
+        re-raised). With ``verify`` (checksums): all or nothing; ``verify()`` is
+        called once the stream has ended and, if it or the stream raises,
+        nothing is kept and nothing is checkpointed.
+        """
+        ...
+
+    async def finish(self, upload_id: str, store: StoreState, length: int) -> StoreState:
+        """Make a complete upload readable. Idempotent, and safe to repeat after it
+        (partly) happened: a crash or an error midway is finished by the next call."""
+        ...
+
+    def read(self, upload_id: str, store: StoreState, start: int, end: int) -> AsyncIterator[bytes]:
+        """Stream bytes ``[start, end)`` of a finished upload without loading it whole."""
+        ...
+
+    async def delete(self, upload_id: str, store: StoreState) -> None:
+        """Remove everything stored for the upload (termination, expiry). Idempotent."""
+        ...
+
+    async def concatenate(self, upload_id: str, parts: list[Part]) -> StoreState:
+        """A new, finished upload holding the parts' bytes one after another, assembled
+        by the store itself (no bytes through the request)."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise if the storage cannot be reached (for ``/readyz``)."""
+        ...
+
+    async def remove_orphans(
+        self, known: Callable[[list[str]], Awaitable[set[str]]], older_than: float
+    ) -> int:
+        """Remove bytes of uploads the registry does not know (``known`` says which it
+        does), last changed before ``older_than`` (Unix seconds); return how many."""
+        ...
 
 
-@runtime_checkable
-class Terminator(Protocol):
-    """termination (and expiration): remove an upload and everything stored for it."""
-
-    async def terminate(self, upload_id: str) -> None: ...
-
-
-@runtime_checkable
-class Lister(Protocol):
-    """expiration: enumerate upload ids so a sweep can find expired ones."""
-
-    def list_ids(self) -> AsyncIterator[str]: ...
-
-
-async def concatenated(parts: list[Upload]) -> AsyncIterator[bytes]:
-    """The bytes of finished ``parts`` one after another (for concatenation)."""
-    for part in parts:
-        async for chunk in part.read():
-            yield chunk
-
-
-async def create_final(storage: Storage, new: NewUpload, parts: list[Upload]) -> Upload:
-    """concatenation, for any backend: a new upload holding the parts' bytes, finished."""
-    final = await storage.create(new)
-    await final.write_chunk(0, concatenated(parts))
-    await final.finish()
-    return final
+class StaleOffsetError(ValueError):
+    """A write was asked at an offset other than the one the store holds."""

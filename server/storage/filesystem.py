@@ -1,65 +1,69 @@
-"""Filesystem storage: ``<root>/<id>`` holds the bytes, ``<root>/<id>.info`` the state.
+"""Filesystem storage: ``<root>/<id>`` holds an upload's bytes, and nothing else.
 
-- The info file is JSON, replaced atomically (temp file, fsync, ``os.replace``,
-  fsync of the directory).
-- The data file is fsynced before a new offset is written to the info file, so
-  a recorded (and so acknowledged) offset always covers durable bytes. Bytes
-  past the recorded offset (from a write cut short by a crash) are never read
-  and are truncated by the next write.
-- A long PATCH records its progress every ``checkpoint_seconds`` (after an
+- Bytes are fsynced before their offset is checkpointed to the registry, so a
+  recorded (and so acknowledged) offset always covers durable bytes. Bytes past
+  it (from a write cut short by a crash) are never read and are truncated by
+  the next write.
+- A long PATCH checkpoints its progress every ``checkpoint_seconds`` (after an
   fsync), so a crash loses at most that much of it.
 - Request chunks are batched to about 1 MiB and written in a worker thread, so
   file I/O does not stall the event loop.
+- Concatenation copies inside the kernel (``os.copy_file_range``) into a temp
+  file that is renamed into place once complete and durable.
 - Only upload ids (32 hex chars) ever become part of a path; metadata never does.
 """
 
 import os
 import secrets
 import time
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import anyio
 import anyio.to_thread
-import msgspec
 
 from server.storage.base import (
     ALL_CAPABILITIES,
-    NewUpload,
+    Checkpoint,
+    Part,
     StaleOffsetError,
-    UploadInfo,
+    StoreState,
     Verify,
+    Written,
 )
-from server.storage.ids import is_upload_id, new_upload_id
+from server.storage.ids import is_upload_id
 
 BATCH_SIZE = 1024 * 1024
 DEFAULT_CHECKPOINT_SECONDS = 2.0
-_INFO_SUFFIX = ".info"
-_encode_info = msgspec.json.Encoder().encode
-_decode_info = msgspec.json.Decoder(UploadInfo).decode
+COPY_CHUNK = 64 * 1024 * 1024
+_TEMP_SUFFIX = ".tmp"
 
 
-class FilesystemUpload:
-    def __init__(self, root: Path, upload_id: str, checkpoint_seconds: float) -> None:
-        self._id = upload_id
-        self._data_path = root / upload_id
-        self._info_path = root / f"{upload_id}{_INFO_SUFFIX}"
+class FilesystemStorage:
+    capabilities = ALL_CAPABILITIES
+
+    def __init__(
+        self, root: Path, *, checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS
+    ) -> None:
+        self.root = root
         self._checkpoint_seconds = checkpoint_seconds
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
 
-    @property
-    def id(self) -> str:
-        return self._id
+    async def create(self, upload_id: str) -> StoreState:
+        await anyio.to_thread.run_sync(self._create_file, upload_id)
+        return {}
 
-    async def info(self) -> UploadInfo:
-        return _decode_info(await anyio.to_thread.run_sync(self._info_path.read_bytes))
-
-    async def write_chunk(
-        self, offset: int, stream: AsyncIterable[bytes], *, verify: Verify | None = None
-    ) -> int:
-        info = await self.info()
-        if offset != info.offset:
-            raise StaleOffsetError(f"offset {offset} is not the recorded {info.offset}")
-        writer = await anyio.to_thread.run_sync(_BatchedWriter.open, self._data_path, offset)
+    async def write(
+        self,
+        upload_id: str,
+        store: StoreState,
+        offset: int,
+        stream: AsyncIterable[bytes],
+        *,
+        checkpoint: Checkpoint,
+        verify: Verify | None = None,
+    ) -> Written:
+        writer = await anyio.to_thread.run_sync(_BatchedWriter.open, self._path(upload_id), offset)
         recorded = offset
         last_checkpoint = time.monotonic()
         try:
@@ -74,7 +78,7 @@ class FilesystemUpload:
                 if due and writer.written:
                     await anyio.to_thread.run_sync(writer.sync)
                     recorded = offset + writer.written
-                    info = await self._save(msgspec.structs.replace(info, offset=recorded))
+                    await checkpoint(recorded, store)
                     last_checkpoint = time.monotonic()
             if verify is not None:
                 verify()
@@ -91,23 +95,19 @@ class FilesystemUpload:
                     await anyio.to_thread.run_sync(writer.close)
                 if offset + writer.written != recorded:
                     recorded = offset + writer.written
-                    await self._save(msgspec.structs.replace(info, offset=recorded))
-        return recorded
+                    await checkpoint(recorded, store)
+        return Written(recorded, store)
 
-    async def declare_length(self, length: int) -> None:
-        await self._save(msgspec.structs.replace(await self.info(), length=length))
+    async def finish(self, upload_id: str, store: StoreState, length: int) -> StoreState:
+        return store  # every checkpointed byte is already durable and readable
 
-    async def finish(self) -> None:
-        info = await self.info()
-        if not info.finished:
-            await self._save(msgspec.structs.replace(info, finished=True))
-
-    async def read(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        stop = (await self.info()).offset if end is None else end
-        handle = await anyio.to_thread.run_sync(self._data_path.open, "rb")
+    async def read(
+        self, upload_id: str, store: StoreState, start: int, end: int
+    ) -> AsyncIterator[bytes]:
+        handle = await anyio.to_thread.run_sync(self._path(upload_id).open, "rb")
         try:
             await anyio.to_thread.run_sync(handle.seek, start)
-            remaining = stop - start
+            remaining = end - start
             while remaining > 0:
                 chunk = await anyio.to_thread.run_sync(handle.read, min(BATCH_SIZE, remaining))
                 if not chunk:
@@ -117,59 +117,66 @@ class FilesystemUpload:
         finally:
             handle.close()
 
-    async def _save(self, info: UploadInfo) -> UploadInfo:
-        info = msgspec.structs.replace(info, updated_at=time.time())
-        await anyio.to_thread.run_sync(_write_atomically, self._info_path, _encode_info(info))
-        return info
-
-
-class FilesystemStorage:
-    capabilities = ALL_CAPABILITIES
-
-    def __init__(
-        self, root: Path, *, checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS
-    ) -> None:
-        self._root = root
-        self._checkpoint_seconds = checkpoint_seconds
-        root.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-    async def create(self, new: NewUpload) -> FilesystemUpload:
-        info = UploadInfo.new(new_upload_id(), new, time.time())
-        await anyio.to_thread.run_sync(self._create_files, info)
-        return self._upload(info.id)
-
-    async def get(self, upload_id: str) -> FilesystemUpload | None:
-        if not is_upload_id(upload_id):
-            return None
-        exists = await anyio.to_thread.run_sync(self._info_path(upload_id).is_file)
-        return self._upload(upload_id) if exists else None
-
-    async def terminate(self, upload_id: str) -> None:
+    async def delete(self, upload_id: str, store: StoreState) -> None:
         if is_upload_id(upload_id):
-            await anyio.to_thread.run_sync(self._remove_files, upload_id)
+            await anyio.to_thread.run_sync(self._path(upload_id).unlink, True)
 
-    async def list_ids(self) -> AsyncIterator[str]:
-        names = await anyio.to_thread.run_sync(os.listdir, self._root)
-        for name in sorted(names):
-            upload_id = name.removesuffix(_INFO_SUFFIX)
-            if name.endswith(_INFO_SUFFIX) and is_upload_id(upload_id):
-                yield upload_id
+    async def concatenate(self, upload_id: str, parts: list[Part]) -> StoreState:
+        sources = [(self._path(part.id), part.length) for part in parts]
+        await anyio.to_thread.run_sync(self._concatenate, self._path(upload_id), sources)
+        return {}
 
-    def _upload(self, upload_id: str) -> FilesystemUpload:
-        return FilesystemUpload(self._root, upload_id, self._checkpoint_seconds)
+    async def ping(self) -> None:
+        if not await anyio.to_thread.run_sync(os.access, self.root, os.W_OK):
+            raise OSError("the uploads directory is not writable")
 
-    def _info_path(self, upload_id: str) -> Path:
-        return self._root / f"{upload_id}{_INFO_SUFFIX}"
+    async def remove_orphans(
+        self, known: Callable[[list[str]], Awaitable[set[str]]], older_than: float
+    ) -> int:
+        old = await anyio.to_thread.run_sync(self._files_older_than, older_than)
+        upload_ids = [name for name in old if is_upload_id(name)]
+        keep = await known(upload_ids)
+        doomed = [name for name in old if name not in keep]
+        await anyio.to_thread.run_sync(self._unlink_all, doomed)
+        return len(doomed)
 
-    def _create_files(self, info: UploadInfo) -> None:
-        os.close(os.open(self._root / info.id, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        _write_atomically(self._info_path(info.id), _encode_info(info))
+    def _path(self, upload_id: str) -> Path:
+        if not is_upload_id(upload_id):
+            raise ValueError("not an upload id")
+        return self.root / upload_id
 
-    def _remove_files(self, upload_id: str) -> None:
-        # The info file goes first: without it the upload no longer exists.
-        self._info_path(upload_id).unlink(missing_ok=True)
-        _fsync_directory(self._root)
-        (self._root / upload_id).unlink(missing_ok=True)
+    def _create_file(self, upload_id: str) -> None:
+        os.close(os.open(self._path(upload_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        _fsync_directory(self.root)
+
+    def _concatenate(self, target: Path, sources: list[tuple[Path, int]]) -> None:
+        temp = self.root / f"{target.name}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
+        out = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            try:
+                for source, length in sources:
+                    _copy(source, length, out)
+                os.fsync(out)
+            finally:
+                os.close(out)
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        _fsync_directory(self.root)
+
+    def _files_older_than(self, cutoff: float) -> list[str]:
+        """Upload data files and our temp files, last changed before ``cutoff``."""
+        old = []
+        for entry in os.scandir(self.root):
+            ours = is_upload_id(entry.name) or entry.name.endswith(_TEMP_SUFFIX)
+            if ours and entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                old.append(entry.name)
+        return old
+
+    def _unlink_all(self, names: list[str]) -> None:
+        for name in names:
+            (self.root / name).unlink(missing_ok=True)
 
 
 class _BatchedWriter:
@@ -184,6 +191,8 @@ class _BatchedWriter:
     def open(cls, path: Path, offset: int) -> "_BatchedWriter":
         fd = os.open(path, os.O_WRONLY)
         try:
+            if os.fstat(fd).st_size < offset:
+                raise StaleOffsetError(f"offset {offset} is past the stored bytes")
             os.ftruncate(fd, offset)
             os.lseek(fd, offset, os.SEEK_SET)
         except BaseException:
@@ -219,26 +228,21 @@ class _BatchedWriter:
         os.close(self._fd)
 
 
+def _copy(source: Path, size: int, out: int) -> None:
+    """The first ``size`` bytes of ``source`` appended to ``out``, inside the kernel."""
+    with source.open("rb") as handle:
+        copied = 0
+        while copied < size:
+            step = os.copy_file_range(handle.fileno(), out, min(COPY_CHUNK, size - copied))
+            if step == 0:
+                raise OSError(f"copy stopped short at {copied} of {size} bytes")
+            copied += step
+
+
 def _write_all(fd: int, data: bytes | bytearray) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        try:
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
 
 
 def _fsync_directory(path: Path) -> None:

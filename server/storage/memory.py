@@ -1,43 +1,47 @@
-"""In-memory storage for tests: same contract as the filesystem backend."""
+"""In-memory storage for tests: the same contract as the filesystem backend."""
 
 import time
-from collections.abc import AsyncIterable, AsyncIterator
-
-import msgspec
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 
 from server.storage.base import (
     ALL_CAPABILITIES,
     Capability,
-    NewUpload,
+    Checkpoint,
+    Part,
     StaleOffsetError,
-    UploadInfo,
+    StoreState,
     Verify,
+    Written,
 )
-from server.storage.ids import is_upload_id, new_upload_id
 
 _READ_CHUNK = 64 * 1024
 
 
-class MemoryUpload:
-    def __init__(self, info: UploadInfo) -> None:
-        self._info = info
-        self._data = bytearray()
-        self.gone = False
+class MemoryStorage:
+    def __init__(self, capabilities: frozenset[Capability] = ALL_CAPABILITIES) -> None:
+        self.capabilities = capabilities
+        self.blobs: dict[str, bytearray] = {}
+        self._changed: dict[str, float] = {}
 
-    @property
-    def id(self) -> str:
-        return self._info.id
+    async def create(self, upload_id: str) -> StoreState:
+        self.blobs[upload_id] = bytearray()
+        self._changed[upload_id] = time.time()
+        return {}
 
-    async def info(self) -> UploadInfo:
-        if self.gone:  # like a deleted info file
-            raise FileNotFoundError(self._info.id)
-        return self._info
-
-    async def write_chunk(
-        self, offset: int, stream: AsyncIterable[bytes], *, verify: Verify | None = None
-    ) -> int:
-        if offset != self._info.offset:
-            raise StaleOffsetError(f"offset {offset} is not the recorded {self._info.offset}")
+    async def write(
+        self,
+        upload_id: str,
+        store: StoreState,
+        offset: int,
+        stream: AsyncIterable[bytes],
+        *,
+        checkpoint: Checkpoint,
+        verify: Verify | None = None,
+    ) -> Written:
+        blob = self.blobs[upload_id]
+        if offset > len(blob):
+            raise StaleOffsetError(f"offset {offset} is past the stored bytes")
+        del blob[offset:]
         received = bytearray()
         try:
             async for chunk in stream:
@@ -49,45 +53,42 @@ class MemoryUpload:
                 received.clear()
             raise
         finally:
-            self._data += received
-            self._save(offset=len(self._data))
-        return self._info.offset
+            blob += received
+            self._changed[upload_id] = time.time()
+            if received:
+                await checkpoint(len(blob), store)
+        return Written(len(blob), store)
 
-    async def declare_length(self, length: int) -> None:
-        self._save(length=length)
+    async def finish(self, upload_id: str, store: StoreState, length: int) -> StoreState:
+        return store
 
-    async def finish(self) -> None:
-        self._save(finished=True)
+    async def read(
+        self, upload_id: str, store: StoreState, start: int, end: int
+    ) -> AsyncIterator[bytes]:
+        blob = self.blobs[upload_id]
+        for position in range(start, end, _READ_CHUNK):
+            yield bytes(blob[position : min(position + _READ_CHUNK, end)])
 
-    async def read(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        stop = len(self._data) if end is None else end
-        for position in range(start, stop, _READ_CHUNK):
-            yield bytes(self._data[position : min(position + _READ_CHUNK, stop)])
+    async def delete(self, upload_id: str, store: StoreState) -> None:
+        self.blobs.pop(upload_id, None)
+        self._changed.pop(upload_id, None)
 
-    def _save(self, **changes: object) -> None:
-        self._info = msgspec.structs.replace(self._info, updated_at=time.time(), **changes)
+    async def concatenate(self, upload_id: str, parts: list[Part]) -> StoreState:
+        self.blobs[upload_id] = bytearray(
+            b"".join(self.blobs[part.id][: part.length] for part in parts)
+        )
+        self._changed[upload_id] = time.time()
+        return {}
 
+    async def ping(self) -> None:
+        return None
 
-class MemoryStorage:
-    def __init__(self, capabilities: frozenset[Capability] = ALL_CAPABILITIES) -> None:
-        self.capabilities = capabilities
-        self._uploads: dict[str, MemoryUpload] = {}
-
-    async def create(self, new: NewUpload) -> MemoryUpload:
-        info = UploadInfo.new(new_upload_id(), new, time.time())
-        upload = self._uploads[info.id] = MemoryUpload(info)
-        return upload
-
-    async def get(self, upload_id: str) -> MemoryUpload | None:
-        if not is_upload_id(upload_id):
-            return None
-        return self._uploads.get(upload_id)
-
-    async def terminate(self, upload_id: str) -> None:
-        upload = self._uploads.pop(upload_id, None)
-        if upload is not None:
-            upload.gone = True
-
-    async def list_ids(self) -> AsyncIterator[str]:
-        for upload_id in list(self._uploads):
-            yield upload_id
+    async def remove_orphans(
+        self, known: Callable[[list[str]], Awaitable[set[str]]], older_than: float
+    ) -> int:
+        old = [upload_id for upload_id, at in self._changed.items() if at < older_than]
+        keep = await known(old)
+        doomed = [upload_id for upload_id in old if upload_id not in keep]
+        for upload_id in doomed:
+            await self.delete(upload_id, {})
+        return len(doomed)

@@ -2,26 +2,25 @@
 
 Objects, under an optional key prefix (after tusd's ``s3store``):
 
-- ``<id>.info``: JSON record, the single commit point: the `UploadInfo` plus the
-  multipart state (upload id, the parts uploaded so far with their ETags, and
-  the key of the current tail object). It is rewritten (one atomic PUT) after
-  every durable step, so ``offset == sum(part sizes) + tail size`` always holds
-  for what it records.
+- ``<id>``: the upload, assembled by CompleteMultipartUpload when it is finished;
+  while it is receiving, a multipart upload on that key holds its parts.
 - ``<id>.tail.<random>``: bytes received that do not yet fill a part (S3 parts
-  other than the last must be at least 5 MiB). A new tail gets a new key, and
-  the old one is deleted only after the record points at the new one, so a
-  crash never leaves the record pointing at the wrong bytes.
-- ``<id>``: the finished upload, assembled by CompleteMultipartUpload.
+  other than the last must be at least 5 MiB). A new tail gets a new key; the
+  old one is deleted only after the registry points at the new one.
 
-Parts are buffered in memory up to ``part_size`` (at least 5 MiB). boto3 is
-blocking, so every call runs in a worker thread. Credentials and region come
-from the usual AWS environment (``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``,
-``AWS_DEFAULT_REGION``, profiles...).
+The store state the registry keeps (`_Multipart`) is the multipart upload id,
+the parts uploaded so far with their ETags, and the current tail's key. A part
+is buffered in memory up to ``part_size`` (5-64 MiB), so memory per PATCH is
+bounded. ``finish`` is idempotent: if the object already exists at the upload's
+length, CompleteMultipartUpload succeeded before (a crash or a lost answer
+came before the registry heard of it) and nothing is sent again.
+
+boto3 is blocking, so every call runs in a worker thread. Credentials and
+region come from the usual AWS environment (``AWS_ACCESS_KEY_ID``, ...).
 """
 
 import secrets
-import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any, TypeVar
 
@@ -29,42 +28,52 @@ import anyio
 import anyio.to_thread
 import msgspec
 
+from server import faults
 from server.storage.base import (
     ALL_CAPABILITIES,
-    NewUpload,
+    Checkpoint,
+    Part,
     StaleOffsetError,
-    UploadInfo,
+    StoreState,
     Verify,
+    Written,
 )
-from server.storage.ids import is_upload_id, new_upload_id
+from server.storage.ids import is_upload_id
 
 MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PART_SIZE = 64 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
-_INFO_SUFFIX = ".info"
+_TAIL = ".tail."
 T = TypeVar("T")
 
 
-class _Part(msgspec.Struct, frozen=True):
+class _Part(msgspec.Struct, frozen=True, array_like=True):
     number: int
     etag: str
     size: int
 
 
 class _Multipart(msgspec.Struct, frozen=True, kw_only=True):
-    upload_id: str | None
+    upload_id: str | None = None
     parts: tuple[_Part, ...] = ()
     tail_key: str | None = None
     tail_size: int = 0
     completed: bool = False
 
+    @property
+    def offset(self) -> int:
+        return sum(part.size for part in self.parts) + self.tail_size
 
-class _Record(msgspec.Struct, frozen=True, kw_only=True):
-    info: UploadInfo
-    s3: _Multipart
+
+def _load(store: StoreState) -> _Multipart:
+    return msgspec.convert(store, _Multipart)
 
 
-_encode = msgspec.json.Encoder().encode
-_decode = msgspec.json.Decoder(_Record).decode
+def _dump(multipart: _Multipart) -> StoreState:
+    return msgspec.to_builtins(multipart)
+
+
+_COMPLETED = _dump(_Multipart(completed=True))
 
 
 def make_client(endpoint_url: str | None = None, region: str | None = None) -> Any:
@@ -87,180 +96,14 @@ def make_client(endpoint_url: str | None = None, region: str | None = None) -> A
     )
 
 
-class S3Upload:
-    def __init__(self, storage: "S3Storage", upload_id: str) -> None:
-        self._storage = storage
-        self._id = upload_id
-
-    @property
-    def id(self) -> str:
-        return self._id
-
-    async def info(self) -> UploadInfo:
-        return (await self._load()).info
-
-    async def write_chunk(
-        self, offset: int, stream: AsyncIterable[bytes], *, verify: Verify | None = None
-    ) -> int:
-        s3 = self._storage
-        record = await self._load()
-        if offset != record.info.offset:
-            raise StaleOffsetError(f"offset {offset} is not the recorded {record.info.offset}")
-        buffer = bytearray(await self._tail_bytes(record))
-        parts = list(record.s3.parts)
-        received = 0
-        accepted = False
-        try:
-            async for chunk in stream:
-                buffer += chunk
-                received += len(chunk)
-                if len(buffer) >= s3.part_size:
-                    parts.append(await self._upload_part(record, len(parts) + 1, buffer))
-                    buffer = bytearray()
-                    if verify is None:
-                        record = await self._commit(record, parts, None, offset + received)
-            if verify is not None:
-                verify()
-            accepted = True
-        finally:
-            if verify is None or accepted:
-                with anyio.CancelScope(shield=True):
-                    tail_key = await self._put_tail(buffer) if buffer else None
-                    if offset + received != record.info.offset or tail_key != record.s3.tail_key:
-                        record = await self._commit(record, parts, tail_key, offset + received)
-        return record.info.offset
-
-    async def declare_length(self, length: int) -> None:
-        record = await self._load()
-        await self._save(msgspec.structs.replace(record, info=_replace(record.info, length=length)))
-
-    async def finish(self) -> None:
-        record = await self._load()
-        if record.info.finished:
-            return
-        if not record.s3.completed:
-            await self._complete(record)
-        old_tail = record.s3.tail_key
-        await self._save(
-            _Record(
-                info=_replace(record.info, finished=True),
-                s3=_Multipart(upload_id=None, completed=True),
-            )
-        )
-        if old_tail:
-            await self._storage.delete_keys([old_tail])
-
-    async def read(self, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
-        s3 = self._storage
-        stop = (await self.info()).offset if end is None else end
-        if stop <= start:
-            return
-        response = await s3.call(
-            s3.client.get_object,
-            Bucket=s3.bucket,
-            Key=s3.key(self._id),
-            Range=f"bytes={start}-{stop - 1}",
-        )
-        body = response["Body"]
-        chunks = body.iter_chunks(READ_CHUNK)
-        try:
-            while chunk := await anyio.to_thread.run_sync(next, chunks, b""):
-                yield chunk
-        finally:
-            body.close()
-
-    async def _complete(self, record: _Record) -> None:
-        s3 = self._storage
-        key = s3.key(self._id)
-        parts = list(record.s3.parts)
-        if record.s3.tail_key:
-            parts.append(
-                await self._upload_part(record, len(parts) + 1, await self._tail_bytes(record))
-            )
-        if not parts:  # S3 cannot complete a multipart upload without parts
-            if record.s3.upload_id:
-                await s3.call(
-                    s3.client.abort_multipart_upload,
-                    Bucket=s3.bucket,
-                    Key=key,
-                    UploadId=record.s3.upload_id,
-                )
-            await s3.call(s3.client.put_object, Bucket=s3.bucket, Key=key, Body=b"")
-            return
-        try:
-            await s3.call(
-                s3.client.complete_multipart_upload,
-                Bucket=s3.bucket,
-                Key=key,
-                UploadId=record.s3.upload_id,
-                MultipartUpload={
-                    "Parts": [{"ETag": p.etag, "PartNumber": p.number} for p in parts]
-                },
-            )
-        except s3.client.exceptions.NoSuchUpload:
-            # Completed before a crash that came before the record was saved?
-            head = await s3.call(s3.client.head_object, Bucket=s3.bucket, Key=key)
-            if head["ContentLength"] != record.info.offset:
-                raise
-
-    async def _upload_part(self, record: _Record, number: int, data: bytes | bytearray) -> _Part:
-        s3 = self._storage
-        response = await s3.call(
-            s3.client.upload_part,
-            Bucket=s3.bucket,
-            Key=s3.key(self._id),
-            UploadId=record.s3.upload_id,
-            PartNumber=number,
-            Body=bytes(data),
-        )
-        return _Part(number=number, etag=response["ETag"], size=len(data))
-
-    async def _tail_bytes(self, record: _Record) -> bytes:
-        if not record.s3.tail_key:
-            return b""
-        s3 = self._storage
-        response = await s3.call(s3.client.get_object, Bucket=s3.bucket, Key=record.s3.tail_key)
-        return await anyio.to_thread.run_sync(response["Body"].read)
-
-    async def _put_tail(self, data: bytearray) -> str:
-        s3 = self._storage
-        key = f"{s3.key(self._id)}.tail.{secrets.token_hex(8)}"
-        await s3.call(s3.client.put_object, Bucket=s3.bucket, Key=key, Body=bytes(data))
-        return key
-
-    async def _commit(
-        self, record: _Record, parts: list[_Part], tail_key: str | None, offset: int
-    ) -> _Record:
-        tail_size = offset - sum(part.size for part in parts)
-        updated = _Record(
-            info=_replace(record.info, offset=offset),
-            s3=msgspec.structs.replace(
-                record.s3, parts=tuple(parts), tail_key=tail_key, tail_size=tail_size
-            ),
-        )
-        await self._save(updated)
-        if record.s3.tail_key and record.s3.tail_key != tail_key:
-            await self._storage.delete_keys([record.s3.tail_key])
-        return updated
-
-    async def _load(self) -> _Record:
-        record = await self._storage.load_record(self._id)
-        if record is None:
-            raise FileNotFoundError(f"upload {self._id} is gone")
-        return record
-
-    async def _save(self, record: _Record) -> None:
-        await self._storage.save_record(record)
-
-
 class S3Storage:
     capabilities = ALL_CAPABILITIES
 
     def __init__(
         self, client: Any, bucket: str, *, prefix: str = "", part_size: int = MIN_PART_SIZE
     ) -> None:
-        if part_size < MIN_PART_SIZE:
-            raise ValueError(f"S3 parts must be at least {MIN_PART_SIZE} bytes")
+        if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
+            raise ValueError(f"S3 parts must be {MIN_PART_SIZE} to {MAX_PART_SIZE} bytes")
         self.client = client
         self.bucket = bucket
         self.prefix = prefix
@@ -272,68 +115,269 @@ class S3Storage:
     def key(self, upload_id: str) -> str:
         return f"{self.prefix}{upload_id}"
 
-    async def create(self, new: NewUpload) -> S3Upload:
-        upload_id = new_upload_id()
+    async def create(self, upload_id: str) -> StoreState:
         response = await self.call(
             self.client.create_multipart_upload, Bucket=self.bucket, Key=self.key(upload_id)
         )
-        record = _Record(
-            info=UploadInfo.new(upload_id, new, time.time()),
-            s3=_Multipart(upload_id=response["UploadId"]),
-        )
-        await self.save_record(record)
-        return S3Upload(self, upload_id)
+        return _dump(_Multipart(upload_id=response["UploadId"]))
 
-    async def get(self, upload_id: str) -> S3Upload | None:
-        if not is_upload_id(upload_id) or await self.load_record(upload_id) is None:
-            return None
-        return S3Upload(self, upload_id)
+    async def write(
+        self,
+        upload_id: str,
+        store: StoreState,
+        offset: int,
+        stream: AsyncIterable[bytes],
+        *,
+        checkpoint: Checkpoint,
+        verify: Verify | None = None,
+    ) -> Written:
+        key = self.key(upload_id)
+        recorded = _load(store)
+        if offset != recorded.offset:
+            raise StaleOffsetError(f"offset {offset} is not the stored {recorded.offset}")
+        buffer = bytearray(await self._tail_bytes(recorded))
+        parts = list(recorded.parts)
+        received = 0
+        accepted = False
 
-    async def terminate(self, upload_id: str) -> None:
-        if not is_upload_id(upload_id):
-            return
-        record = await self.load_record(upload_id)
-        # The record goes first: without it the upload no longer exists.
-        await self.delete_keys([self.key(upload_id) + _INFO_SUFFIX])
-        if record is not None and record.s3.upload_id and not record.s3.completed:
-            try:
-                await self.call(
-                    self.client.abort_multipart_upload,
-                    Bucket=self.bucket,
-                    Key=self.key(upload_id),
-                    UploadId=record.s3.upload_id,
-                )
-            except self.client.exceptions.NoSuchUpload:
-                pass
-        leftovers = [key async for key in self._keys(self.key(upload_id))]
-        await self.delete_keys(leftovers)
-
-    async def list_ids(self) -> AsyncIterator[str]:
-        async for key in self._keys(self.prefix):
-            upload_id = key[len(self.prefix) :].removesuffix(_INFO_SUFFIX)
-            if key.endswith(_INFO_SUFFIX) and is_upload_id(upload_id):
-                yield upload_id
-
-    async def load_record(self, upload_id: str) -> _Record | None:
-        try:
-            response = await self.call(
-                self.client.get_object, Bucket=self.bucket, Key=self.key(upload_id) + _INFO_SUFFIX
+        async def record(tail_key: str | None) -> None:
+            nonlocal recorded
+            old_tail = recorded.tail_key
+            recorded = msgspec.structs.replace(
+                recorded, parts=tuple(parts), tail_key=tail_key, tail_size=len(buffer)
             )
-        except self.client.exceptions.NoSuchKey:
-            return None
-        return _decode(await anyio.to_thread.run_sync(response["Body"].read))
+            await checkpoint(offset + received, _dump(recorded))
+            if old_tail and old_tail != tail_key:
+                await self._delete_keys([old_tail])
 
-    async def save_record(self, record: _Record) -> None:
-        record = msgspec.structs.replace(record, info=_replace(record.info, updated_at=time.time()))
-        await self.call(
-            self.client.put_object,
+        try:
+            async for chunk in stream:
+                buffer += chunk
+                received += len(chunk)
+                if len(buffer) >= self.part_size:
+                    parts.append(await self._upload_part(key, recorded, len(parts) + 1, buffer))
+                    buffer = bytearray()
+                    if verify is None:
+                        await record(None)
+            if verify is not None:
+                verify()
+            accepted = True
+        finally:
+            if verify is None or accepted:
+                with anyio.CancelScope(shield=True):
+                    tail_key = await self._put_tail(upload_id, buffer) if buffer else None
+                    if offset + received != recorded.offset or tail_key != recorded.tail_key:
+                        await record(tail_key)
+        return Written(recorded.offset, _dump(recorded))
+
+    async def finish(self, upload_id: str, store: StoreState, length: int) -> StoreState:
+        multipart = _load(store)
+        if multipart.completed:
+            return store
+        key = self.key(upload_id)
+        if await self._size(key) == length:  # completed before; the registry never heard
+            await self._delete_keys([multipart.tail_key] if multipart.tail_key else [])
+            return _COMPLETED
+        parts = list(multipart.parts)
+        if multipart.tail_key:
+            tail = await self._tail_bytes(multipart)
+            parts.append(await self._upload_part(key, multipart, len(parts) + 1, tail))
+        if not parts:  # S3 cannot complete a multipart upload without parts
+            await self._abort(key, multipart.upload_id)
+            await self.call(self.client.put_object, Bucket=self.bucket, Key=key, Body=b"")
+        else:
+            await self._complete(key, multipart.upload_id, parts, length)
+        faults.trip("kill-after-complete")
+        await self._delete_keys([multipart.tail_key] if multipart.tail_key else [])
+        return _COMPLETED
+
+    async def read(
+        self, upload_id: str, store: StoreState, start: int, end: int
+    ) -> AsyncIterator[bytes]:
+        if end <= start:
+            return
+        response = await self.call(
+            self.client.get_object,
             Bucket=self.bucket,
-            Key=self.key(record.info.id) + _INFO_SUFFIX,
-            Body=_encode(record),
-            ContentType="application/json",
+            Key=self.key(upload_id),
+            Range=f"bytes={start}-{end - 1}",
         )
+        body = response["Body"]
+        chunks = body.iter_chunks(READ_CHUNK)
+        try:
+            while chunk := await anyio.to_thread.run_sync(next, chunks, b""):
+                yield chunk
+        finally:
+            body.close()
 
-    async def delete_keys(self, keys: list[str]) -> None:
+    async def delete(self, upload_id: str, store: StoreState) -> None:
+        multipart = _load(store)
+        key = self.key(upload_id)
+        if not multipart.completed:
+            await self._abort(key, multipart.upload_id)
+        await self._delete_keys([key, *([multipart.tail_key] if multipart.tail_key else [])])
+
+    async def concatenate(self, upload_id: str, parts: list[Part]) -> StoreState:
+        """UploadPartCopy for every stretch of at least 5 MiB; only shorter parts are read
+        (and put together into parts of at least 5 MiB)."""
+        key = self.key(upload_id)
+        multipart = _load(await self.create(upload_id))
+        uploaded: list[_Part] = []
+        pending = bytearray()
+        try:
+            for index, part in enumerate(parts):
+                source = self.key(part.id)
+                position = 0
+                if pending:
+                    position = min(MIN_PART_SIZE - len(pending), part.length)
+                    pending += await self._range(source, 0, position)
+                    if len(pending) >= MIN_PART_SIZE:
+                        uploaded.append(
+                            await self._upload_part(key, multipart, len(uploaded) + 1, pending)
+                        )
+                        pending = bytearray()
+                remaining = part.length - position
+                if remaining == 0:
+                    continue
+                if remaining >= MIN_PART_SIZE or index == len(parts) - 1:
+                    uploaded.append(
+                        await self._copy_part(
+                            key, multipart, len(uploaded) + 1, source, position, part.length
+                        )
+                    )
+                else:
+                    pending += await self._range(source, position, part.length)
+            if pending:
+                uploaded.append(await self._upload_part(key, multipart, len(uploaded) + 1, pending))
+            total = sum(part.length for part in parts)
+            if not uploaded:
+                await self._abort(key, multipart.upload_id)
+                await self.call(self.client.put_object, Bucket=self.bucket, Key=key, Body=b"")
+            else:
+                await self._complete(key, multipart.upload_id, uploaded, total)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self._abort(key, multipart.upload_id)
+            raise
+        return _COMPLETED
+
+    async def ping(self) -> None:
+        await self.call(self.client.head_bucket, Bucket=self.bucket)
+
+    async def remove_orphans(
+        self, known: Callable[[list[str]], Awaitable[set[str]]], older_than: float
+    ) -> int:
+        """Multipart uploads, objects and tails under the prefix whose upload the registry
+        does not know (lists the bucket: run it rarely)."""
+        stale_uploads: list[tuple[str, str]] = []
+        async for key, multipart_id in self._multipart_uploads(older_than):
+            stale_uploads.append((key, multipart_id))
+        stale_keys = [key async for key in self._objects(older_than)]
+        ids = {self._upload_id_of(key) for key, _ in stale_uploads} | {
+            self._upload_id_of(key) for key in stale_keys
+        }
+        keep = await known([upload_id for upload_id in ids if upload_id])
+        removed = 0
+        for key, multipart_id in stale_uploads:
+            if self._upload_id_of(key) not in keep:
+                await self._abort(key, multipart_id)
+                removed += 1
+        doomed = [key for key in stale_keys if self._upload_id_of(key) not in keep]
+        await self._delete_keys(doomed)
+        return removed + len(doomed)
+
+    # internals
+
+    async def _complete(
+        self, key: str, multipart_id: str | None, parts: list[_Part], length: int
+    ) -> None:
+        try:
+            if faults.trip("s3-complete-error"):
+                raise faults.injected_client_error("CompleteMultipartUpload")
+            await self.call(
+                self.client.complete_multipart_upload,
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=multipart_id,
+                MultipartUpload={
+                    "Parts": [{"ETag": p.etag, "PartNumber": p.number} for p in parts]
+                },
+            )
+        except self.client.exceptions.NoSuchUpload:
+            if await self._size(key) != length:  # not a completion we did not hear of
+                raise
+
+    async def _abort(self, key: str, multipart_id: str | None) -> None:
+        if multipart_id is None:
+            return
+        try:
+            await self.call(
+                self.client.abort_multipart_upload,
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=multipart_id,
+            )
+        except self.client.exceptions.NoSuchUpload:
+            pass
+
+    async def _size(self, key: str) -> int | None:
+        try:
+            head = await self.call(self.client.head_object, Bucket=self.bucket, Key=key)
+        except self.client.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return int(head["ContentLength"])
+
+    async def _upload_part(
+        self, key: str, multipart: _Multipart, number: int, data: bytes | bytearray
+    ) -> _Part:
+        response = await self.call(
+            self.client.upload_part,
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=multipart.upload_id,
+            PartNumber=number,
+            Body=bytes(data),
+        )
+        return _Part(number=number, etag=response["ETag"], size=len(data))
+
+    async def _copy_part(
+        self, key: str, multipart: _Multipart, number: int, source: str, start: int, end: int
+    ) -> _Part:
+        response = await self.call(
+            self.client.upload_part_copy,
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=multipart.upload_id,
+            PartNumber=number,
+            CopySource={"Bucket": self.bucket, "Key": source},
+            CopySourceRange=f"bytes={start}-{end - 1}",
+        )
+        return _Part(number=number, etag=response["CopyPartResult"]["ETag"], size=end - start)
+
+    async def _range(self, key: str, start: int, end: int) -> bytes:
+        if end <= start:
+            return b""
+        response = await self.call(
+            self.client.get_object, Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}"
+        )
+        return await anyio.to_thread.run_sync(response["Body"].read)
+
+    async def _tail_bytes(self, multipart: _Multipart) -> bytes:
+        if not multipart.tail_key:
+            return b""
+        response = await self.call(
+            self.client.get_object, Bucket=self.bucket, Key=multipart.tail_key
+        )
+        return await anyio.to_thread.run_sync(response["Body"].read)
+
+    async def _put_tail(self, upload_id: str, data: bytearray) -> str:
+        key = f"{self.key(upload_id)}{_TAIL}{secrets.token_hex(8)}"
+        await self.call(self.client.put_object, Bucket=self.bucket, Key=key, Body=bytes(data))
+        return key
+
+    async def _delete_keys(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):
             batch = [{"Key": key} for key in keys[start : start + 1000]]
             await self.call(
@@ -342,19 +386,38 @@ class S3Storage:
                 Delete={"Objects": batch, "Quiet": True},
             )
 
-    async def _keys(self, prefix: str) -> AsyncIterator[str]:
+    def _upload_id_of(self, key: str) -> str | None:
+        name = key[len(self.prefix) :].split(".", 1)[0]
+        return name if is_upload_id(name) else None
+
+    async def _multipart_uploads(self, older_than: float) -> AsyncIterator[tuple[str, str]]:
+        extra: dict[str, str] = {}
+        while True:
+            page = await self.call(
+                self.client.list_multipart_uploads, Bucket=self.bucket, Prefix=self.prefix, **extra
+            )
+            for item in page.get("Uploads", []):
+                if item["Initiated"].timestamp() < older_than:
+                    yield item["Key"], item["UploadId"]
+            if not page.get("IsTruncated"):
+                return
+            extra = {
+                "KeyMarker": page["NextKeyMarker"],
+                "UploadIdMarker": page["NextUploadIdMarker"],
+            }
+
+    async def _objects(self, older_than: float) -> AsyncIterator[str]:
         token: str | None = None
         while True:
             extra = {"ContinuationToken": token} if token else {}
             page = await self.call(
-                self.client.list_objects_v2, Bucket=self.bucket, Prefix=prefix, **extra
+                self.client.list_objects_v2, Bucket=self.bucket, Prefix=self.prefix, **extra
             )
             for item in page.get("Contents", []):
-                yield item["Key"]
+                if item["LastModified"].timestamp() < older_than and self._upload_id_of(
+                    item["Key"]
+                ):
+                    yield item["Key"]
             if not page.get("IsTruncated"):
                 return
             token = page["NextContinuationToken"]
-
-
-def _replace(info: UploadInfo, **changes: object) -> UploadInfo:
-    return msgspec.structs.replace(info, **changes)

@@ -89,7 +89,7 @@ async def download_upload(
     principal: NamedDependency[Principal | None],
 ) -> Stream:
     """Download a finished upload (owner only); one ``Range: bytes=`` range is honoured."""
-    info, upload = await tus.download(upload_id, principal)
+    info = await tus.download(upload_id, principal)
     size = info.offset
     headers = {
         "Accept-Ranges": "bytes",
@@ -101,11 +101,13 @@ async def download_upload(
     selected = byte_range(ranges[0], size) if len(ranges) == 1 else None
     if selected is None:
         headers["Content-Length"] = str(size)
-        return Stream(upload.read(), headers=headers, media_type=media_type)
+        return Stream(tus.read(info), headers=headers, media_type=media_type)
     start, end = selected
     headers["Content-Length"] = str(end - start)
     headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    return Stream(upload.read(start, end), status_code=206, headers=headers, media_type=media_type)
+    return Stream(
+        tus.read(info, start, end), status_code=206, headers=headers, media_type=media_type
+    )
 
 
 def tus_error_response(request: Request, error: TusError) -> Response[ErrorBody | bytes]:

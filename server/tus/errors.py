@@ -147,6 +147,12 @@ METHOD_NOT_ALLOWED = ErrorKind(
 RANGE_NOT_SATISFIABLE = ErrorKind(
     "ERR_RANGE_NOT_SATISFIABLE", 416, "The requested byte range is outside the file."
 )
+STORAGE_UNAVAILABLE = ErrorKind(
+    "ERR_STORAGE_UNAVAILABLE",
+    503,
+    "Your data is safe, but storage is not answering right now; retry in a few seconds.",
+    headers=(("Retry-After", "5"),),
+)
 
 CATALOGUE: tuple[ErrorKind, ...] = (
     UNSUPPORTED_VERSION,
@@ -178,4 +184,5 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     EXTENSION_NOT_SUPPORTED,
     METHOD_NOT_ALLOWED,
     RANGE_NOT_SATISFIABLE,
+    STORAGE_UNAVAILABLE,
 )

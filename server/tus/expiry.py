@@ -1,4 +1,5 @@
-"""The periodic sweep that removes expired unfinished uploads, run in the app's lifespan."""
+"""The periodic sweep, run in the app's lifespan: expired and concatenated uploads (from the
+registry, every ``interval``), and bytes no upload claims (listing the storage, hourly)."""
 
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -10,6 +11,8 @@ from litestar import Litestar
 from server.tus.protocol import TusProtocol
 
 log = logging.getLogger("medpress.tus")
+
+ORPHAN_PASS_SECONDS = 3600.0  # the orphan pass lists the storage: hourly at most
 
 
 def sweeper(
@@ -30,12 +33,17 @@ def sweeper(
 
 
 async def _sweep_forever(tus: TusProtocol, interval: float) -> None:
+    last_orphan_pass = -ORPHAN_PASS_SECONDS
     while True:
         await anyio.sleep(interval)
         try:
             removed = await tus.sweep_expired()
-        except Exception:  # a failed sweep is retried next time; the server stays up
-            log.exception("sweep for expired uploads failed")
-        else:
             if removed:
-                log.info("sweep removed %d expired uploads", removed)
+                log.info("sweep removed %d uploads", removed)
+            if anyio.current_time() - last_orphan_pass >= ORPHAN_PASS_SECONDS:
+                last_orphan_pass = anyio.current_time()
+                orphans = await tus.remove_orphans()
+                if orphans:
+                    log.info("sweep removed %d orphaned byte objects", orphans)
+        except Exception:  # a failed sweep is retried next time; the server stays up
+            log.exception("sweep failed")

@@ -12,22 +12,16 @@ when the storage declares the matching `Capability`.
 
 import logging
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from contextlib import AsyncExitStack
 from email.utils import formatdate
 
+import msgspec
+
+from server import faults
 from server.auth.principal import Principal
-from server.storage import (
-    Capability,
-    Lister,
-    NewUpload,
-    Storage,
-    Terminator,
-    Upload,
-    UploadInfo,
-    create_final,
-    is_upload_id,
-)
+from server.db.registry import Registry, UploadInfo
+from server.storage import Capability, Part, Storage, is_upload_id, new_upload_id
 from server.tus import errors
 from server.tus.checksum import ALGORITHMS, ChunkChecksum
 from server.tus.concat import format_concat, parse_concat
@@ -40,12 +34,15 @@ log = logging.getLogger("medpress.tus")
 
 PATCH_CONTENT_TYPE = "application/offset+octet-stream"
 BASE_PATH = "/files"
+SWEEP_BATCH = 500
+ORPHAN_MIN_AGE = 60.0  # bytes younger than this may belong to an upload being created
 
 
 class TusProtocol:
     def __init__(
         self,
         storage: Storage,
+        registry: Registry,
         max_size: int,
         *,
         expiry: float | None = None,
@@ -54,6 +51,7 @@ class TusProtocol:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._storage = storage
+        self._registry = registry
         self._max_size = max_size
         self._locks = locks or UploadLocks()
         self._max_metadata_size = max_metadata_size
@@ -97,42 +95,26 @@ class TusProtocol:
                     errors.INVALID_CONCAT,
                     "A final upload takes neither Upload-Length nor a body.",
                 )
-            parts = [await self._finished_part(part_id, owner) for part_id in concat.parts]
-            infos = [await part.info() for part in parts]
-            length = sum(info.length or 0 for info in infos)
-            if length > self._max_size:
-                raise TusError(errors.MAX_SIZE_EXCEEDED)
-            new = NewUpload(
-                length=length,
-                owner=owner,
-                metadata=metadata,
-                case_ref=principal.case_ref,
-                concat="final",
-                parts=concat.parts,
+            info = await self._create_final(
+                _new_info(owner, principal, metadata, length=None, concat="final"), concat.parts
             )
-            upload = await create_final(self._storage, new, parts)
-            log.info("upload concatenated id=%s parts=%d size=%d", upload.id, len(parts), length)
-            return {"Location": f"{BASE_PATH}/{upload.id}"}
+            return {"Location": f"{BASE_PATH}/{info.id}"}
         length = self._creation_length(headers)
-        upload = await self._storage.create(
-            NewUpload(
-                length=length,
-                owner=owner,
-                metadata=metadata,
-                case_ref=principal.case_ref,
-                concat=concat.kind if concat else None,
-            )
+        info = _new_info(
+            owner, principal, metadata, length=length, concat=concat.kind if concat else None
         )
-        log.info("upload created id=%s length=%s", upload.id, length)
-        location = {"Location": f"{BASE_PATH}/{upload.id}"}
+        info = msgspec.structs.replace(info, store=await self._storage.create(info.id))
+        info = msgspec.structs.replace(info, created_at=self._clock(), updated_at=self._clock())
+        await self._registry.add(info)
+        log.info("upload created id=%s length=%s", info.id, length)
+        location = {"Location": f"{BASE_PATH}/{info.id}"}
         if length == 0:
-            await upload.finish()
-            log.info("upload complete id=%s size=0", upload.id)
-        info = await upload.info()
+            async with self._locks.hold(info.id):
+                info = await self._finish(info)
         if with_body and body is not None:
             try:
-                async with self._locks.hold(upload.id) as hold:
-                    info = await self._append(upload, info, headers, 0, hold.interruptible(body))
+                async with self._locks.hold(info.id) as hold:
+                    info = await self._append(info, headers, 0, hold.interruptible(body))
             except TusError as error:
                 error.headers.update(location)
                 raise
@@ -144,8 +126,12 @@ class TusProtocol:
     async def head(
         self, upload_id: str, headers: HeaderReader, principal: Principal | None
     ) -> dict[str, str]:
+        """The offset, never equal to the length before the upload is finished (so a client
+        never reports success for bytes the server could still drop)."""
         _require_version(headers)
-        info = await (await self._live_upload(upload_id, principal)).info()
+        info = await self._live_upload(upload_id, principal)
+        if info.is_complete and not info.finished:
+            info = await self._finish_now(info.id)
         reply = {"Upload-Offset": str(info.offset), "Cache-Control": "no-store"}
         if info.length is None:
             reply["Upload-Defer-Length"] = "1"
@@ -176,14 +162,12 @@ class TusProtocol:
         if raw_offset is None:
             raise TusError(errors.INVALID_OFFSET, "Upload-Offset is required.")
         offset = byte_count(raw_offset, errors.INVALID_OFFSET)
-        upload = await self._live_upload(upload_id, principal)
+        await self._live_upload(upload_id, principal)
         async with self._locks.hold(upload_id) as hold:
-            with _gone_is_not_found():
-                info = await upload.info()  # again: it may have changed while we waited
-                if info.concat == "final":
-                    raise TusError(errors.MODIFY_FINAL)
-                body = hold.interruptible(body)
-                info = await self._append(upload, info, headers, offset, body)
+            info = await self._current(upload_id)  # again: it may have changed while we waited
+            if info.concat == "final":
+                raise TusError(errors.MODIFY_FINAL)
+            info = await self._append(info, headers, offset, hold.interruptible(body))
         return {"Upload-Offset": str(info.offset), **self._expires(info)}
 
     # DELETE /files/{id}
@@ -195,56 +179,118 @@ class TusProtocol:
         if not self._supports(Capability.TERMINATION):
             raise TusError(errors.METHOD_NOT_ALLOWED)
         await self._owned_upload(upload_id, principal)  # expired uploads may be deleted too
-        assert isinstance(self._storage, Terminator)
         async with self._locks.hold(upload_id):
-            with _gone_is_not_found():
-                await self._storage.terminate(upload_id)
+            await self._remove(await self._current(upload_id))
         log.info("upload terminated id=%s", upload_id)
 
     # GET /files/{id}
 
-    async def download(
-        self, upload_id: str, principal: Principal | None
-    ) -> tuple[UploadInfo, Upload]:
-        upload = await self._live_upload(upload_id, principal)
-        info = await upload.info()
+    async def download(self, upload_id: str, principal: Principal | None) -> UploadInfo:
+        """A finished upload's record (finishing it first if all its bytes are there)."""
+        info = await self._live_upload(upload_id, principal)
         if not info.is_complete:
             raise TusError(errors.UPLOAD_NOT_FINISHED)
         if not info.finished:
-            async with self._locks.hold(upload_id):
-                with _gone_is_not_found():
-                    await upload.finish()
-        return info, upload
+            info = await self._finish_now(upload_id)
+        return info
+
+    def read(
+        self, info: UploadInfo, start: int = 0, end: int | None = None
+    ) -> AsyncIterator[bytes]:
+        return self._storage.read(info.id, info.store, start, info.offset if end is None else end)
 
     # expiration
 
     async def sweep_expired(self) -> int:
-        """Terminate unfinished uploads past their expiry; return how many."""
+        """Finish complete uploads nobody finished, remove expired ones and the partial
+        uploads a final now holds; return how many were removed. One instance at a time."""
         if self._expiry is None:
             return 0
-        assert isinstance(self._storage, Lister) and isinstance(self._storage, Terminator)
-        removed = 0
-        async for upload_id in self._storage.list_ids():
-            if self._locks.is_held(upload_id):
-                continue  # receiving data right now: not expired
-            try:
-                async with self._locks.hold(upload_id):
-                    with _gone_is_not_found():
-                        upload = await self._storage.get(upload_id)
-                        if upload is None or not self._is_expired(await upload.info()):
-                            continue
-                        await self._storage.terminate(upload_id)
-            except TusError:  # busy or gone meanwhile: leave it to the next sweep
-                continue
-            log.info("upload expired id=%s", upload_id)
-            removed += 1
-        return removed
+        async with self._locks.exclusive("sweep") as mine:
+            if not mine:
+                log.info("sweep skipped: another instance is sweeping")
+                return 0
+            removed = 0
+            cutoff = self._clock() - self._expiry
+            for info in await self._registry.stale(cutoff, SWEEP_BATCH):
+                removed += await self._sweep_one(info.id, expired_only=True)
+            for info in await self._registry.concatenated(SWEEP_BATCH):
+                removed += await self._sweep_one(info.id, expired_only=False)
+            return removed
+
+    async def remove_orphans(self) -> int:
+        """Remove bytes that no registry row claims (a crash between storing and recording),
+        once they are older than the expiry. Lists the storage: run it rarely."""
+        if self._expiry is None:
+            return 0
+        async with self._locks.exclusive("orphans") as mine:
+            if not mine:
+                return 0
+            older_than = self._clock() - max(self._expiry, ORPHAN_MIN_AGE)
+            return await self._storage.remove_orphans(self._registry.existing, older_than)
 
     # internals
 
+    async def _sweep_one(self, upload_id: str, *, expired_only: bool) -> int:
+        async with self._locks.try_hold(upload_id) as held:
+            if not held:  # receiving data right now: not expired
+                return 0
+            info = await self._registry.get(upload_id)
+            if info is None:
+                return 0
+            if info.is_complete and not info.finished:
+                try:  # never delete a complete upload: finish it
+                    await self._finish(info)
+                except TusError:
+                    pass  # logged; the next sweep tries again
+                return 0
+            if expired_only and not self._is_expired(info):
+                return 0
+            await self._remove(info)
+        reason = "expired" if expired_only else "concatenated"
+        log.info("upload removed id=%s reason=%s", upload_id, reason)
+        return 1
+
+    async def _remove(self, info: UploadInfo) -> None:
+        """The row goes first: without it the upload no longer exists (and leftover bytes
+        are orphans the orphan pass removes)."""
+        await self._registry.remove(info.id)
+        await self._storage.delete(info.id, info.store)
+
+    async def _create_final(self, info: UploadInfo, part_ids: Iterable[str]) -> UploadInfo:
+        """concatenation: the storage assembles the final from the parts, which are locked
+        meanwhile (a DELETE of one waits, then answers 423)."""
+        part_ids = tuple(part_ids)
+        async with AsyncExitStack() as stack:
+            for part_id in sorted(set(part_ids)):
+                if is_upload_id(part_id):
+                    await stack.enter_async_context(self._locks.hold(part_id))
+            parts = [await self._finished_part(part_id, info.owner) for part_id in part_ids]
+            length = sum(part.length or 0 for part in parts)
+            if length > self._max_size:
+                raise TusError(errors.MAX_SIZE_EXCEEDED)
+            store = await self._storage.concatenate(
+                info.id, [Part(part.id, part.store, part.length or 0) for part in parts]
+            )
+            now = self._clock()
+            info = msgspec.structs.replace(
+                info,
+                length=length,
+                offset=length,
+                parts=part_ids,
+                state="finished",
+                store=store,
+                created_at=now,
+                updated_at=now,
+            )
+            await self._registry.add(info)
+            for part_id in set(part_ids):
+                await self._registry.update(part_id, concatenated_into=info.id)
+        log.info("upload concatenated id=%s parts=%d size=%d", info.id, len(part_ids), length)
+        return info
+
     async def _append(
         self,
-        upload: Upload,
         info: UploadInfo,
         headers: HeaderReader,
         offset: int,
@@ -255,7 +301,7 @@ class TusProtocol:
             raise TusError(errors.MISMATCHED_OFFSET)
         raw_length = single(headers, "Upload-Length")
         if raw_length is not None and info.length is None:
-            info = await self._declare_length(upload, info, raw_length)
+            info = await self._declare_length(info, raw_length)
         elif (
             raw_length is not None
             and byte_count(raw_length, errors.INVALID_UPLOAD_LENGTH) != info.length
@@ -287,28 +333,63 @@ class TusProtocol:
             if checksum is not None:
                 checksum.verify()
 
+        async def checkpoint(new_offset: int, store: dict[str, object]) -> None:
+            await self._registry.update(info.id, offset=new_offset, store=store)
+
+        if info.finished:  # nothing more to store: any byte is one too many
+            async for _ in limited:
+                pass
+            if limited.overflowed:
+                raise TusError(overflow)
+            return info
         all_or_nothing = checksum is not None or content_length is None
-        new_offset = await upload.write_chunk(
-            offset, stream, verify=verify if all_or_nothing else None
+        written = await self._storage.write(
+            info.id,
+            info.store,
+            offset,
+            stream,
+            checkpoint=checkpoint,
+            verify=verify if all_or_nothing else None,
         )
-        log.info("upload chunk id=%s offset=%d..%d", upload.id, offset, new_offset)
-        info = await upload.info()
+        log.info("upload chunk id=%s offset=%d..%d", info.id, offset, written.offset)
+        info = msgspec.structs.replace(info, offset=written.offset, store=written.store)
         if info.is_complete and not info.finished:
-            await upload.finish()
-            info = await upload.info()
-            log.info("upload complete id=%s size=%d", upload.id, new_offset)
+            faults.trip("kill-before-finish")
+            info = await self._finish(info)
         if limited.overflowed:
             raise TusError(overflow)
         return info
 
-    async def _declare_length(self, upload: Upload, info: UploadInfo, raw: str) -> UploadInfo:
+    async def _finish_now(self, upload_id: str) -> UploadInfo:
+        async with self._locks.hold(upload_id):
+            info = await self._current(upload_id)
+            return info if info.finished else await self._finish(info)
+
+    async def _finish(self, info: UploadInfo) -> UploadInfo:
+        """Make a complete upload readable and record it finished (the caller holds its lock).
+
+        Whoever comes first finishes it: the PATCH that completed it, a later HEAD,
+        PATCH or GET, or the sweep; the storage's `finish` tolerates having (partly)
+        happened before. If storage fails, the client is told to retry (503): the
+        offset it sees stays short of the length until the upload is finished.
+        """
+        assert info.length is not None
+        try:
+            store = await self._storage.finish(info.id, info.store, info.length)
+        except Exception as error:  # noqa: BLE001 - any storage failure: 503, bytes kept
+            log.warning("upload finishing failed id=%s error=%s", info.id, type(error).__name__)
+            raise TusError(errors.STORAGE_UNAVAILABLE) from None
+        info = await self._registry.update(info.id, state="finished", store=store)
+        log.info("upload complete id=%s size=%d", info.id, info.offset)
+        return info
+
+    async def _declare_length(self, info: UploadInfo, raw: str) -> UploadInfo:
         length = byte_count(raw, errors.INVALID_UPLOAD_LENGTH)
         if length > self._max_size:
             raise TusError(errors.MAX_SIZE_EXCEEDED)
         if length < info.offset:
             raise TusError(errors.LENGTH_BELOW_OFFSET)
-        await upload.declare_length(length)
-        return await upload.info()
+        return await self._registry.update(info.id, length=length)
 
     def _creation_length(self, headers: HeaderReader) -> int | None:
         raw_length = single(headers, "Upload-Length")
@@ -334,10 +415,9 @@ class TusProtocol:
             raise TusError(errors.EXTENSION_NOT_SUPPORTED, "This server does not check checksums.")
         return ChunkChecksum.parse(raw)
 
-    async def _finished_part(self, part_id: str, owner: str) -> Upload:
-        part = await self._storage.get(part_id)
-        info = None if part is None else await part.info()
-        if part is None or info is None or info.owner != owner:
+    async def _finished_part(self, part_id: str, owner: str) -> UploadInfo:
+        info = await self._registry.get(part_id) if is_upload_id(part_id) else None
+        if info is None or info.owner != owner:
             raise TusError(
                 errors.INVALID_CONCAT, "Upload-Concat names an upload that does not exist."
             )
@@ -349,9 +429,7 @@ class TusProtocol:
             raise TusError(
                 errors.INVALID_CONCAT, "Upload-Concat names a partial upload that is not finished."
             )
-        if not info.finished:
-            await part.finish()
-        return part
+        return info if info.finished else await self._finish(info)
 
     def _expires(self, info: UploadInfo) -> dict[str, str]:
         if self._expiry is None or info.finished:
@@ -359,32 +437,35 @@ class TusProtocol:
         return {"Upload-Expires": formatdate(info.updated_at + self._expiry, usegmt=True)}
 
     def _is_expired(self, info: UploadInfo) -> bool:
+        """Unfinished and untouched for the expiry; complete uploads never expire."""
         return (
             self._expiry is not None
             and not info.finished
+            and not info.is_complete
             and self._clock() >= info.updated_at + self._expiry
         )
 
-    async def _live_upload(self, upload_id: str, principal: Principal | None) -> Upload:
-        upload = await self._owned_upload(upload_id, principal)
-        if self._is_expired(await upload.info()):
-            raise TusError(errors.UPLOAD_EXPIRED)
-        return upload
+    async def _current(self, upload_id: str) -> UploadInfo:
+        """The upload's row as it is now (terminated meanwhile: not found)."""
+        info = await self._registry.get(upload_id)
+        if info is None:
+            raise TusError(errors.UPLOAD_NOT_FOUND)
+        return info
 
-    async def _owned_upload(self, upload_id: str, principal: Principal | None) -> Upload:
+    async def _live_upload(self, upload_id: str, principal: Principal | None) -> UploadInfo:
+        info = await self._owned_upload(upload_id, principal)
+        if self._is_expired(info):
+            raise TusError(errors.UPLOAD_EXPIRED)
+        return info
+
+    async def _owned_upload(self, upload_id: str, principal: Principal | None) -> UploadInfo:
         owner = _require_principal(principal)
         if not is_upload_id(upload_id):
             raise TusError(errors.UPLOAD_NOT_FOUND)
-        upload = await self._storage.get(upload_id)
-        if upload is None:
-            raise TusError(errors.UPLOAD_NOT_FOUND)
-        try:
-            info = await upload.info()
-        except FileNotFoundError:  # terminated between the lookup and now
-            raise TusError(errors.UPLOAD_NOT_FOUND) from None
+        info = await self._current(upload_id)
         if info.owner != owner:
             raise TusError(errors.UPLOAD_NOT_FOUND)
-        return upload
+        return info
 
     def _supports(self, capability: Capability) -> bool:
         return capability in self._storage.capabilities
@@ -395,6 +476,24 @@ class TusProtocol:
                 errors.EXTENSION_NOT_SUPPORTED,
                 f"This server does not support the tus '{capability.value}' extension.",
             )
+
+
+def _new_info(
+    owner: str,
+    principal: Principal,
+    metadata: dict[str, str],
+    *,
+    length: int | None,
+    concat: str | None,
+) -> UploadInfo:
+    return UploadInfo(
+        id=new_upload_id(),
+        owner=owner,
+        length=length,
+        metadata=metadata,
+        case_ref=principal.case_ref,
+        concat=concat,  # type: ignore[arg-type]
+    )
 
 
 class _LimitedBody:
@@ -419,15 +518,6 @@ class _LimitedBody:
             left -= len(chunk)
             if chunk:
                 yield chunk
-
-
-@contextmanager
-def _gone_is_not_found() -> Iterator[None]:
-    """An upload terminated while a request waited for it is simply not found."""
-    try:
-        yield
-    except FileNotFoundError:
-        raise TusError(errors.UPLOAD_NOT_FOUND) from None
 
 
 def _has_chunk(headers: HeaderReader) -> bool:

@@ -1,6 +1,6 @@
 """Fixtures: a real app from `create_app` over a temporary data dir and public dir."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -9,6 +9,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
+from server.db.registry import UploadInfo
 from server.settings import Settings
 from server.storage import FilesystemStorage, Storage
 
@@ -75,10 +76,24 @@ def app(make_settings: Callable[..., Settings], storage: Storage) -> Litestar:
 
 
 @pytest.fixture
+async def running_app(app: Litestar) -> AsyncIterator[Litestar]:
+    """The app with its lifespan running (database open), for raw ASGI requests."""
+    async with app.lifespan():
+        yield app
+
+
+@pytest.fixture
 def served(app: Litestar) -> Iterator[TestClient[Litestar]]:
     """The app with its lifespan running; the clients below share its event loop."""
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def stored(served: TestClient[Litestar]) -> Callable[[str], UploadInfo | None]:
+    """``stored(upload_id)``: the upload's registry row, read on the app's own event loop."""
+    registry = served.app.state.registry
+    return lambda upload_id: served.blocking_portal.call(registry.get, upload_id)
 
 
 def _browser(served: TestClient[Litestar], signed_in: bool) -> Iterator[httpx.Client]:

@@ -9,6 +9,7 @@ import pytest
 from litestar.testing import TestClient
 
 from server.app import create_app
+from server.db.registry import UploadInfo
 from server.storage import MemoryStorage
 
 from .conftest import SECRET
@@ -76,7 +77,7 @@ def test_token_mode_refuses_the_cookie(make_settings) -> None:  # type: ignore[n
 
 def test_case_reference_is_stored_but_never_shown_or_logged(
     bearer: Callable[..., httpx.Client],
-    storage,
+    stored: Callable[[str], UploadInfo | None],
     caplog: pytest.LogCaptureFixture,  # type: ignore[no-untyped-def]
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -88,13 +89,8 @@ def test_case_reference_is_stored_but_never_shown_or_logged(
     assert case not in str(head.headers)
     assert case not in base64.b64decode(head.headers["Upload-Metadata"].split(" ")[1]).decode()
     assert case not in caplog.text
-    import anyio
-
-    async def stored_case() -> str | None:
-        upload = await storage.get(upload_id)
-        return (await upload.info()).case_ref
-
-    assert anyio.run(stored_case) == case
+    row = stored(upload_id)
+    assert row is not None and row.case_ref == case
 
 
 def test_ids_are_long_and_random(bearer: Callable[..., httpx.Client]) -> None:

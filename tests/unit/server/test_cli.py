@@ -1,13 +1,22 @@
 """``medpress serve``: argument parsing and wiring (uvicorn itself is stubbed)."""
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from litestar import Litestar
+from litestar.testing import TestClient
 
 from server import cli
+from server.app import create_app
+from server.auth.tokens import mint_token
+from server.db.database import Database
+from server.db.engine import sqlite_url
+from server.db.registry import UploadInfo
+from server.storage import new_upload_id
 
 
 @pytest.fixture
@@ -81,16 +90,49 @@ def test_serve_with_s3(served, tmp_path, monkeypatch) -> None:  # type: ignore[n
 
 
 def test_uploads_lists_owner_progress_and_case(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    import anyio
+    upload_id = new_upload_id()
 
-    from server.storage import FilesystemStorage, NewUpload
+    async def make() -> None:
+        database = Database(sqlite_url(tmp_path))
+        await database.open()
+        row = UploadInfo(id=upload_id, owner="user:alice", length=5, case_ref="C-7")
+        await database.registry.add(row)
+        await database.close()
 
-    async def make() -> str:
-        storage = FilesystemStorage(tmp_path / "uploads")
-        upload = await storage.create(NewUpload(length=5, owner="user:alice", case_ref="C-7"))
-        return upload.id
-
-    upload_id = anyio.run(make)
+    anyio.run(make)
     assert cli.main(["uploads", "--data-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert f"{upload_id}\tuser:alice\tpartial\t0/5\tC-7" in out
+
+
+def test_migrate_imports_the_old_info_layout(tmp_path: Path, make_settings, capsys) -> None:  # type: ignore[no-untyped-def]
+    """An existing ./var from before the registry keeps working after `medpress migrate`."""
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    done, partial = new_upload_id(), new_upload_id()
+    (uploads / done).write_bytes(b"hello")
+    (uploads / f"{done}.info").write_text(
+        f'{{"id":"{done}","length":5,"offset":5,"owner":"user:alice","metadata":'
+        '{"filename":"a.mp4"},"case_ref":"C-7","finished":true,"created_at":1.0,"updated_at":2.0}'
+    )
+    (uploads / partial).write_bytes(b"ab")
+    (uploads / f"{partial}.info").write_text(
+        f'{{"id":"{partial}","length":4,"offset":2,"owner":"user:alice",'
+        f'"updated_at":{time.time()}}}'
+    )
+    assert cli.main(["migrate", "--data-dir", str(tmp_path)]) == 0
+    assert "2 uploads imported" in capsys.readouterr().out
+    assert not list(uploads.glob("*.info"))
+    assert cli.main(["migrate", "--data-dir", str(tmp_path)]) == 0  # again: nothing to do
+    assert "0 uploads imported" in capsys.readouterr().out
+    assert cli.main(["uploads", "--data-dir", str(tmp_path)]) == 0
+    listing = capsys.readouterr().out
+    assert f"{done}\tuser:alice\tfinished\t5/5\tC-7" in listing
+    assert f"{partial}\tuser:alice\tpartial\t2/4\t-" in listing
+
+    settings = make_settings(data_dir=tmp_path)
+    with TestClient(create_app(settings)) as client:
+        alice = {"Authorization": f"Bearer {mint_token(settings.secret, 'alice')}"}
+        assert client.get(f"/files/{done}", headers=alice).content == b"hello"
+        head = client.head(f"/files/{partial}", headers={**alice, "Tus-Resumable": "1.0.0"})
+        assert head.headers["Upload-Offset"] == "2"

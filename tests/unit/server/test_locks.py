@@ -7,6 +7,7 @@ import anyio
 import pytest
 
 from server.auth.principal import Principal
+from server.db.registry import MemoryRegistry
 from server.storage import FilesystemStorage, MemoryStorage, Storage
 from server.tus.errors import TusError
 from server.tus.locks import UploadLocks
@@ -36,7 +37,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
 
 
 async def _setup(store: Storage, wait: float, stale_after: float) -> tuple[TusProtocol, str]:
-    tus = TusProtocol(store, 1000, locks=UploadLocks(wait=wait, stale_after=stale_after))
+    locks = UploadLocks(wait=wait, stale_after=stale_after)
+    tus = TusProtocol(store, MemoryRegistry(), 1000, locks=locks)
     created = await tus.create(_Headers({"Tus-Resumable": "1.0.0", "Upload-Length": "100"}), OWNER)
     return tus, created["Location"].removeprefix("/files/")
 
@@ -119,22 +121,23 @@ async def test_a_silent_patch_yields_to_its_resumed_client(store: Storage) -> No
 
 async def test_locks_are_forgotten_when_released() -> None:
     locks = UploadLocks()
-    async with locks.hold("a"):
-        assert locks.is_held("a")
-    assert not locks.is_held("a")
+    async with locks.hold("a"), locks.try_hold("a") as free:
+        assert not free
+    async with locks.try_hold("a") as free:
+        assert free
     assert locks._holds == {}
 
 
 async def test_a_patch_waiting_for_a_delete_finds_nothing(store: Storage) -> None:
     tus, upload_id = await _setup(store, wait=2, stale_after=60)
     release = anyio.Event()
-    original = store.terminate  # type: ignore[attr-defined]
+    original = store.delete
 
-    async def slow_terminate(upload_id: str) -> None:
+    async def slow_delete(upload_id: str, state: dict[str, object]) -> None:
         await release.wait()
-        await original(upload_id)
+        await original(upload_id, state)
 
-    store.terminate = slow_terminate  # type: ignore[attr-defined]
+    store.delete = slow_delete  # type: ignore[method-assign]
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(tus.terminate, upload_id, _Headers({"Tus-Resumable": "1.0.0"}), OWNER)
         await anyio.sleep(0.05)
@@ -151,7 +154,8 @@ async def test_a_patch_waiting_for_a_delete_finds_nothing(store: Storage) -> Non
 
 async def test_the_sweep_leaves_busy_uploads_alone(store: Storage) -> None:
     now = [0.0]
-    tus = TusProtocol(store, 1000, expiry=1, locks=UploadLocks(), clock=lambda: now[0])
+    clock = lambda: now[0]
+    tus = TusProtocol(store, MemoryRegistry(clock), 1000, expiry=1, clock=clock)
     created = await tus.create(_Headers({"Tus-Resumable": "1.0.0", "Upload-Length": "9"}), OWNER)
     upload_id = created["Location"].removeprefix("/files/")
     now[0] = 1e12

@@ -8,6 +8,7 @@ import pytest
 from litestar.testing import TestClient
 
 from server.app import create_app
+from server.db.registry import MemoryRegistry
 from server.storage import MemoryStorage
 
 from .tus_requests import TUS, append, create_upload, metadata
@@ -29,7 +30,7 @@ def test_upload_logs_hold_no_metadata(
         assert leak not in caplog.text
 
 
-class _BrokenStorage(MemoryStorage):
+class _BrokenRegistry(MemoryRegistry):
     async def get(self, upload_id: str):  # type: ignore[no-untyped-def]
         raise OSError("disk on fire")
 
@@ -37,7 +38,7 @@ class _BrokenStorage(MemoryStorage):
 def test_only_server_errors_leave_a_traceback(
     make_settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    app = create_app(make_settings(), storage=_BrokenStorage())
+    app = create_app(make_settings(), storage=MemoryStorage(), registry=_BrokenRegistry())
     with TestClient(app, raise_server_exceptions=False) as client:
         client.get("/")
         caplog.clear()

@@ -8,6 +8,7 @@ import pytest
 from litestar import Litestar
 
 from server.auth.principal import Principal
+from server.db.registry import MemoryRegistry
 from server.storage import MemoryStorage
 from server.tus.errors import TusError
 from server.tus.protocol import TusProtocol
@@ -114,10 +115,10 @@ def test_another_principal_cannot_write(client: httpx.Client, stranger: httpx.Cl
 
 
 @pytest.mark.anyio
-async def test_disconnect_mid_body_keeps_what_arrived(app: Litestar) -> None:
+async def test_disconnect_mid_body_keeps_what_arrived(running_app: Litestar) -> None:
     """A client that drops mid-PATCH resumes from the bytes the server received."""
     session = raw_asgi.session_header()
-    upload_id = await raw_asgi.create_upload(app, session, length=100)
+    upload_id = await raw_asgi.create_upload(running_app, session, length=100)
     patch_headers = [
         session,
         (b"tus-resumable", b"1.0.0"),
@@ -125,15 +126,15 @@ async def test_disconnect_mid_body_keeps_what_arrived(app: Litestar) -> None:
         (b"upload-offset", b"0"),
     ]
     events = raw_asgi.body_events(b"a" * 30, b"b" * 12, disconnect=True)
-    await raw_asgi.request(app, "PATCH", f"/files/{upload_id}", patch_headers, events)
-    head = await raw_asgi.request(app, "HEAD", f"/files/{upload_id}", patch_headers[:2])
+    await raw_asgi.request(running_app, "PATCH", f"/files/{upload_id}", patch_headers, events)
+    head = await raw_asgi.request(running_app, "HEAD", f"/files/{upload_id}", patch_headers[:2])
     assert head.status == 200
     assert head.headers[b"upload-offset"] == b"42"
 
 
 @pytest.mark.anyio
 async def test_concurrent_patch_on_one_upload_is_locked() -> None:
-    tus = TusProtocol(MemoryStorage(), max_size=100)  # no lock wait: 423 at once
+    tus = TusProtocol(MemoryStorage(), MemoryRegistry(), max_size=100)  # no lock wait: 423 at once
     owner = Principal("session", "s1")
     headers = _Headers({"Tus-Resumable": "1.0.0", "Content-Type": OCTETS, "Upload-Offset": "0"})
     created = await tus.create(_Headers({"Tus-Resumable": "1.0.0", "Upload-Length": "10"}), owner)

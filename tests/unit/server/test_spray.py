@@ -5,6 +5,7 @@ pass them on: repeated, empty, non-ASCII, huge.
 """
 
 import itertools
+from collections.abc import AsyncIterator
 
 import pytest
 from litestar import Litestar
@@ -133,8 +134,10 @@ def _cases(session: tuple[bytes, bytes], upload_id: str) -> list[tuple[str, str,
 
 
 @pytest.fixture
-def app(make_settings) -> Litestar:  # type: ignore[no-untyped-def]
-    return create_app(make_settings(max_upload_size=1000), storage=MemoryStorage())
+async def app(make_settings) -> AsyncIterator[Litestar]:  # type: ignore[no-untyped-def]
+    app = create_app(make_settings(max_upload_size=1000), storage=MemoryStorage())
+    async with app.lifespan():
+        yield app
 
 
 async def test_malformed_requests_never_cause_a_server_error(app: Litestar) -> None:

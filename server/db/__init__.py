@@ -1,0 +1,1 @@
+"""The database: upload registry, schema migrations, cluster-wide locks (SQLite | PostgreSQL)."""

@@ -1,0 +1,33 @@
+"""The database tables, as SQLAlchemy Core metadata (migrations in ``migrations/`` create them).
+
+One row per upload. ``store`` holds the byte store's own progress (an S3
+multipart upload id, its parts' ETags, the tail object's key), written in the
+same statement as the offset it covers, so offset and bytes never disagree.
+Timestamps are Unix seconds. The feature-flag, analytics and audit tables of
+later issues join this metadata.
+"""
+
+from sqlalchemy import JSON, BigInteger, Column, Float, Index, MetaData, String, Table
+
+metadata = MetaData()
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("owner", String(80), nullable=False),
+    Column("case_ref", String(128)),
+    Column("length", BigInteger),
+    Column("offset", BigInteger, nullable=False),
+    Column("metadata", JSON, nullable=False),
+    Column("concat", String(8)),
+    Column("parts", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("store", JSON, nullable=False),
+    Column("concatenated_into", String(32)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_uploads_state_updated_at", "state", "updated_at"),
+    Index("ix_uploads_owner_created_at", "owner", "created_at"),
+    Index("ix_uploads_concatenated_into", "concatenated_into"),
+)
