@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,7 +44,23 @@ def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield dsn
 
 
+@pytest.fixture(scope="session")
+def migrated_template(postgres_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database brought to the current schema by `medpress migrate` itself, to copy from."""
+    template = new_database(postgres_dsn)
+    data_dir = tmp_path_factory.mktemp("migrate")
+    medpress = Path(sys.executable).parent / "medpress"
+    migrated = subprocess.run(
+        [str(medpress), "migrate", "--database-url", template, "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    return template
+
+
 @pytest.fixture
-def database_url(postgres_dsn: str) -> str:
-    """The DSN of a fresh, empty database on the session's PostgreSQL."""
-    return new_database(postgres_dsn)
+def database_url(postgres_dsn: str, migrated_template: str) -> str:
+    """The DSN of a fresh database on the session's PostgreSQL, at the current schema."""
+    return new_database(postgres_dsn, template=migrated_template)

@@ -90,11 +90,13 @@ def postgres_server(base_dir: Path) -> Iterator[str]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def new_database(dsn: str) -> str:
-    """Create an empty database with a random name on the server at ``dsn``; return its DSN."""
+def new_database(dsn: str, template: str | None = None) -> str:
+    """Create a database with a random name on the server at ``dsn`` (empty, or a copy of the
+    database ``template`` names); return its DSN."""
     name = f"test_{secrets.token_hex(8)}"
+    copy = [f"--template={template.rsplit('/', 1)[1]}"] if template else []
     created = subprocess.run(
-        [str(postgres_bin() / "createdb"), f"--maintenance-db={dsn}", name],
+        [str(postgres_bin() / "createdb"), f"--maintenance-db={dsn}", *copy, name],
         check=False,
         capture_output=True,
         text=True,

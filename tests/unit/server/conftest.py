@@ -59,20 +59,31 @@ def make_settings(tmp_path: Path, public_dir: Path) -> Callable[..., Settings]:
     return make
 
 
-@pytest.fixture(params=["filesystem", "s3"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
-    """Every HTTP test runs over both real backends (S3: moto's server on loopback).
+@pytest.fixture(params=["sqlite-fs", "pg-s3"])
+def deployment(request: pytest.FixtureRequest) -> str:
+    """Every HTTP test runs on both real deployments: the embedded default (SQLite +
+    filesystem) and several-instance components (PostgreSQL + S3 on moto's server)."""
+    return request.param
 
-    The memory store, a test double, is held to the same contract in test_storage_contract.
-    """
-    if request.param == "s3":
+
+@pytest.fixture
+def storage(deployment: str, request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
+    """The memory store, a test double, is held to the same contract in test_storage_contract."""
+    if deployment == "pg-s3":
         return request.getfixturevalue("s3_storage")
     return FilesystemStorage(tmp_path / "var" / "uploads")
 
 
 @pytest.fixture
-def app(make_settings: Callable[..., Settings], storage: Storage) -> Litestar:
-    return create_app(make_settings(max_upload_size=64 * 1024 * 1024), storage=storage)
+def app(
+    make_settings: Callable[..., Settings],
+    storage: Storage,
+    deployment: str,
+    request: pytest.FixtureRequest,
+) -> Litestar:
+    database = request.getfixturevalue("database_url") if deployment == "pg-s3" else None
+    settings = make_settings(max_upload_size=64 * 1024 * 1024, database_url=database)
+    return create_app(settings, storage=storage)
 
 
 @pytest.fixture

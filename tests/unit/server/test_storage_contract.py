@@ -13,7 +13,7 @@ import json
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +117,9 @@ class _Registry:
 
     async def read(self, start: int = 0, end: int | None = None) -> bytes:
         end = self.offset if end is None else end
-        return b"".join([chunk async for chunk in self.backend.read(self.id, self.store, start, end)])
+        return b"".join(
+            [chunk async for chunk in self.backend.read(self.id, self.store, start, end)]
+        )
 
     async def delete(self) -> None:
         await self.backend.delete(self.id, self.store)
@@ -139,8 +141,7 @@ async def _finished(backend: Storage, data: bytes) -> _Registry:
     return upload
 
 
-async def _concatenated(backend: Storage, parts: Iterable[_Registry]) -> _Registry:
-    parts = list(parts)
+async def _concatenated(backend: Storage, parts: list[_Registry]) -> _Registry:
     upload_id = new_upload_id()
     store = await backend.concatenate(upload_id, [part.part() for part in parts])
     final = _Registry(backend, upload_id, store)
@@ -171,7 +172,9 @@ def _leftovers(backend: Storage, upload_id: str) -> list[str]:
     return sorted(name.removeprefix(backend.prefix) for name in objects) + uploads
 
 
-def _check_stored(backend: Storage, upload_id: str, offset: int, store: StoreState, data: bytes):  # type: ignore[no-untyped-def]
+def _check_stored(
+    backend: Storage, upload_id: str, offset: int, store: StoreState, data: bytes
+) -> None:
     """The bytes a checkpoint covers are already stored, and are the right ones."""
     if isinstance(backend, FilesystemStorage):
         assert (backend.root / upload_id).read_bytes()[:offset] == data[:offset]
