@@ -22,11 +22,13 @@ test: setup
 
 setup: system-deps $(VENV)/.installed public/vendor/build.json tests/interop/node_modules/.package-lock.json
 
-# Debian's Chromium (driven by Playwright) and ffmpeg (test media and checks).
+# Debian's Chromium (driven by Playwright), ffmpeg (test media and checks) and PostgreSQL
+# (started by the test fixtures themselves for the multi-instance tests; no service is enabled).
 system-deps:
-	@if ! command -v chromium >/dev/null || ! command -v ffmpeg >/dev/null; then \
+	@if ! command -v chromium >/dev/null || ! command -v ffmpeg >/dev/null \
+	    || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium ffmpeg; \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium ffmpeg postgresql; \
 	fi
 
 $(VENV)/.installed: pyproject.toml
