@@ -23,6 +23,7 @@ from server.tus.errors import TusError
 from server.tus.expiry import sweeper
 from server.tus.locks import UploadLocks
 from server.tus.protocol import TusProtocol
+from server.tus.quotas import Quotas
 from server.web.health import healthz, readiness, readyz
 from server.web.isolation_headers import add_isolation_headers
 from server.web.method_override import method_override
@@ -85,7 +86,9 @@ def create_app(
     the database ``settings`` name (opened in the app's lifespan)."""
     faults.arm(settings.faults)
     site = Site.load(settings.public_dir)
-    principals = Principals(settings.secret, settings.auth_mode)
+    principals = Principals(
+        settings.secret, settings.auth_mode, secure_cookie=settings.behind_https
+    )
     storage = storage or create_storage(settings)
     database = None
     if registry is None:
@@ -100,6 +103,12 @@ def create_app(
         registry,
         settings.max_upload_size,
         expiry=settings.upload_expiry,
+        quotas=Quotas(
+            registry,
+            max_active=settings.max_active_uploads,
+            max_bytes_per_day=settings.max_bytes_per_day,
+            expiry=settings.upload_expiry,
+        ),
         locks=UploadLocks(
             wait=settings.lock_wait,
             stale_after=settings.lock_stale_after,

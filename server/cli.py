@@ -23,8 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    from server import serving
     from server.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -44,7 +43,7 @@ def serve(args: argparse.Namespace) -> int:
         where,
         settings.auth_mode,
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    serving.serve(app, settings)
     return 0
 
 

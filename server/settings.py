@@ -22,6 +22,12 @@ MEDPRESS_DATABASE_URL     postgresql://user:password@host:port/db for several in
                           default: SQLite in <data dir>/medpress.db
 MEDPRESS_DB_POOL_SIZE     database connections per instance (PostgreSQL), default 10
 MEDPRESS_DB_POOL_TIMEOUT  seconds to wait for a free database connection, default 30
+MEDPRESS_PUBLIC_URL       the address clinicians use, e.g. https://medpress.example.org
+                          (https: the session cookie is marked Secure)
+MEDPRESS_MAX_CONNECTIONS  concurrent connections and requests per instance, default 1000 (503 beyond)
+MEDPRESS_SHUTDOWN_GRACE   seconds in-flight requests get to finish on SIGTERM, default 30
+MEDPRESS_MAX_ACTIVE_UPLOADS  unfinished uploads one principal may have at once, default 100 (429)
+MEDPRESS_MAX_BYTES_PER_DAY   bytes one principal may start uploading per 24 h, default 200 GiB (429)
 MEDPRESS_FAULTS           tests only: fault points to arm (see server/faults.py)
 """
 
@@ -74,10 +80,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_size: int = 10
     db_pool_timeout: float = 30.0
     faults: dict[str, int] = {}
+    public_url: str | None = None
+    max_connections: int = 1000
+    shutdown_grace: float = 30.0
+    max_active_uploads: int = 100
+    max_bytes_per_day: int = 200 * 1024**3
 
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def behind_https(self) -> bool:
+        return (self.public_url or "").startswith("https://")
 
     @property
     def database(self) -> str:
@@ -137,6 +152,11 @@ def load_settings(
         db_pool_size=_integer(env, "MEDPRESS_DB_POOL_SIZE", 10, 1, 500),
         db_pool_timeout=_seconds(env, "MEDPRESS_DB_POOL_TIMEOUT", 30, minimum=0.1),
         faults=_faults(env.get("MEDPRESS_FAULTS", "")),
+        public_url=_public_url(env.get("MEDPRESS_PUBLIC_URL")),
+        max_connections=_integer(env, "MEDPRESS_MAX_CONNECTIONS", 1000, 10, 1_000_000),
+        shutdown_grace=_seconds(env, "MEDPRESS_SHUTDOWN_GRACE", 30),
+        max_active_uploads=_integer(env, "MEDPRESS_MAX_ACTIVE_UPLOADS", 100, 1, 1_000_000),
+        max_bytes_per_day=_integer(env, "MEDPRESS_MAX_BYTES_PER_DAY", 200 * 1024**3, 1, 2**63 - 1),
     )
 
 
@@ -175,6 +195,16 @@ def _database_url(url: str | None) -> str | None:
             "postgresql://user:password@host:5432/medpress."
         ) from None
     return url
+
+
+def _public_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+        raise SettingsError(
+            f"MEDPRESS_PUBLIC_URL must be an http:// or https:// address, not {url!r}."
+        )
+    return url.rstrip("/")
 
 
 def _faults(spec: str) -> dict[str, int]:

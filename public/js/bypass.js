@@ -48,3 +48,5 @@ async function sendOriginal() {
 }
 
 byTestId("bypass").addEventListener("click", sendOriginal);
+// The form is never submitted (the Content-Security-Policy allows no inline handlers).
+byTestId("send-form").addEventListener("submit", (event) => event.preventDefault());

@@ -41,9 +41,10 @@ class Principal(msgspec.Struct, frozen=True):
 class Principals:
     """Resolves principals for one server secret; provided to handlers as ``principals``."""
 
-    def __init__(self, secret: str, mode: AuthMode = "dev") -> None:
+    def __init__(self, secret: str, mode: AuthMode = "dev", *, secure_cookie: bool = False) -> None:
         self._secret = secret
         self.mode = mode
+        self._secure_cookie = secure_cookie  # behind HTTPS: the cookie never travels in clear
 
     def resolve_principal(self, connection: ASGIConnection) -> Principal | None:
         authorization = connection.headers.getall("authorization", [])
@@ -60,6 +61,7 @@ class Principals:
             value=new_session_value(self._secret),
             path="/",
             httponly=True,
+            secure=self._secure_cookie,
             samesite="strict",
             max_age=MAX_AGE_SECONDS,
         )

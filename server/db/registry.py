@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any, Literal, Protocol
 
 import msgspec
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from server.db.schema import uploads
@@ -48,6 +48,13 @@ class UploadInfo(msgspec.Struct, frozen=True, kw_only=True):
         return self.state == "finished"
 
 
+class Usage(msgspec.Struct, frozen=True):
+    """What one principal has under way (unfinished uploads) and started lately (bytes)."""
+
+    active: int
+    bytes: int
+
+
 class Registry(Protocol):
     async def add(self, info: UploadInfo) -> None: ...
 
@@ -73,6 +80,11 @@ class Registry(Protocol):
 
     async def listing(self) -> list[UploadInfo]:
         """Every upload, newest first (the admin listing)."""
+        ...
+
+    async def usage(self, owner: str, *, active_since: float, created_since: float) -> Usage:
+        """``owner``'s unfinished uploads changed since ``active_since``, and the bytes of
+        the uploads it created since ``created_since`` (finals not counted twice)."""
         ...
 
 
@@ -151,6 +163,23 @@ class SqlRegistry:
     async def listing(self) -> list[UploadInfo]:
         return await self._all(select(uploads).order_by(uploads.c.created_at.desc()))
 
+    async def usage(self, owner: str, *, active_since: float, created_since: float) -> Usage:
+        active = select(func.count()).where(
+            uploads.c.owner == owner,
+            uploads.c.state != "finished",
+            uploads.c.updated_at >= active_since,
+        )
+        size = func.coalesce(uploads.c.length, uploads.c.offset)
+        started = select(func.coalesce(func.sum(size), 0)).where(
+            uploads.c.owner == owner,
+            uploads.c.created_at >= created_since,
+            or_(uploads.c.concat.is_(None), uploads.c.concat != "final"),
+        )
+        async with self._engine.connect() as connection:
+            count = (await connection.execute(active)).scalar_one()
+            total = (await connection.execute(started)).scalar_one()
+        return Usage(active=int(count), bytes=int(total))
+
     async def _all(self, query: Any) -> list[UploadInfo]:
         async with self._engine.connect() as connection:
             return [_info(row) for row in await connection.execute(query)]
@@ -195,3 +224,10 @@ class MemoryRegistry:
 
     async def listing(self) -> list[UploadInfo]:
         return sorted(self._rows.values(), key=lambda info: info.created_at, reverse=True)
+
+    async def usage(self, owner: str, *, active_since: float, created_since: float) -> Usage:
+        mine = [info for info in self._rows.values() if info.owner == owner]
+        active = [i for i in mine if not i.finished and i.updated_at >= active_since]
+        started = [i for i in mine if i.created_at >= created_since and i.concat != "final"]
+        total = sum(i.length if i.length is not None else i.offset for i in started)
+        return Usage(active=len(active), bytes=total)

@@ -147,6 +147,18 @@ METHOD_NOT_ALLOWED = ErrorKind(
 RANGE_NOT_SATISFIABLE = ErrorKind(
     "ERR_RANGE_NOT_SATISFIABLE", 416, "The requested byte range is outside the file."
 )
+TOO_MANY_UPLOADS = ErrorKind(
+    "ERR_TOO_MANY_UPLOADS",
+    429,
+    "You have many uploads in progress; let them finish (or cancel some), then try again.",
+    headers=(("Retry-After", "60"),),
+)
+DAILY_LIMIT_REACHED = ErrorKind(
+    "ERR_DAILY_LIMIT_REACHED",
+    429,
+    "You have sent as much as this server accepts in a day; try later or ask an administrator.",
+    headers=(("Retry-After", "3600"),),
+)
 STORAGE_UNAVAILABLE = ErrorKind(
     "ERR_STORAGE_UNAVAILABLE",
     503,
@@ -184,5 +196,7 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     EXTENSION_NOT_SUPPORTED,
     METHOD_NOT_ALLOWED,
     RANGE_NOT_SATISFIABLE,
+    TOO_MANY_UPLOADS,
+    DAILY_LIMIT_REACHED,
     STORAGE_UNAVAILABLE,
 )

@@ -115,6 +115,12 @@ class UploadLocks:
             async with self._held(upload_id, hold):
                 yield hold
 
+    def release_all(self) -> None:
+        """Ask every holder to yield now (graceful shutdown)."""
+        for hold in self._holds.values():
+            if hold.lock.locked():
+                hold.request_release()
+
     @asynccontextmanager
     async def try_hold(self, upload_id: str) -> AsyncIterator[bool]:
         """Hold the lock if it is free right now; yields whether it was."""

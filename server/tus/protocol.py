@@ -29,6 +29,7 @@ from server.tus.errors import TUS_VERSION, TusError
 from server.tus.headers import HeaderReader, byte_count, media_type, single
 from server.tus.locks import UploadLocks
 from server.tus.metadata import MAX_HEADER_BYTES, encode_metadata, parse_metadata
+from server.tus.quotas import Quotas
 
 log = logging.getLogger("medpress.tus")
 
@@ -47,6 +48,7 @@ class TusProtocol:
         *,
         expiry: float | None = None,
         locks: UploadLocks | None = None,
+        quotas: Quotas | None = None,
         max_metadata_size: int = MAX_HEADER_BYTES,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -54,6 +56,7 @@ class TusProtocol:
         self._registry = registry
         self._max_size = max_size
         self._locks = locks or UploadLocks()
+        self._quotas = quotas
         self._max_metadata_size = max_metadata_size
         self._clock = clock
         self.extensions = tuple(c for c in Capability if c in storage.capabilities)
@@ -100,6 +103,8 @@ class TusProtocol:
             )
             return {"Location": f"{BASE_PATH}/{info.id}"}
         length = self._creation_length(headers)
+        if self._quotas is not None:
+            await self._quotas.admit(owner, length or 0, new_upload=True)
         info = _new_info(
             owner, principal, metadata, length=length, concat=concat.kind if concat else None
         )
@@ -198,6 +203,10 @@ class TusProtocol:
         self, info: UploadInfo, start: int = 0, end: int | None = None
     ) -> AsyncIterator[bytes]:
         return self._storage.read(info.id, info.store, start, info.offset if end is None else end)
+
+    def drain(self) -> None:
+        """Shutting down: every PATCH still receiving stops reading, records and answers."""
+        self._locks.release_all()
 
     # expiration
 
@@ -389,6 +398,8 @@ class TusProtocol:
             raise TusError(errors.MAX_SIZE_EXCEEDED)
         if length < info.offset:
             raise TusError(errors.LENGTH_BELOW_OFFSET)
+        if self._quotas is not None:
+            await self._quotas.admit(info.owner, length - info.offset, new_upload=False)
         return await self._registry.update(info.id, length=length)
 
     def _creation_length(self, headers: HeaderReader) -> int | None:

@@ -1,4 +1,4 @@
-"""``medpress serve``: argument parsing and wiring (uvicorn itself is stubbed)."""
+"""The ``medpress`` commands: argument parsing and wiring (serving itself is stubbed)."""
 
 import logging
 import time
@@ -23,10 +23,10 @@ from server.storage import new_upload_id
 def served(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     calls: dict[str, Any] = {}
 
-    def fake_run(app: Any, **kwargs: Any) -> None:
-        calls.update(app=app, **kwargs)
+    def fake_serve(app: Any, settings: Any) -> None:
+        calls.update(app=app, host=settings.host, port=settings.port)
 
-    monkeypatch.setattr("uvicorn.run", fake_run)
+    monkeypatch.setattr("server.serving.serve", fake_serve)
     for name in ("MEDPRESS_HOST", "MEDPRESS_PORT", "MEDPRESS_SECRET"):
         monkeypatch.delenv(name, raising=False)
     return calls

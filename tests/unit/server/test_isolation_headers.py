@@ -45,6 +45,27 @@ def test_every_response_is_isolated(
         assert response.headers.get(name) == value, (response.status_code, name)
 
 
+def test_the_page_allows_only_what_it_needs(anonymous: httpx.Client) -> None:
+    headers = anonymous.get("/").headers
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in headers["content-security-policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self' 'wasm-unsafe-eval'"  # no inline scripts, no eval
+    assert policy["worker-src"] == "'self' blob:"
+    assert policy["frame-ancestors"] == "'none'"
+    assert policy["object-src"] == "'none'"
+    assert headers["referrer-policy"] == "no-referrer"
+
+
+def test_readyz_says_the_database_and_storage_answer(anonymous: httpx.Client) -> None:
+    response = anonymous.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "database": True, "storage": True}
+    assert response.headers["cache-control"] == "no-store"
+
+
 def test_tus_resumable_on_every_files_response(anonymous: httpx.Client) -> None:
     for method in ("OPTIONS", "POST", "DELETE", "PUT"):
         assert anonymous.request(method, "/files/").headers.get("tus-resumable") == "1.0.0"

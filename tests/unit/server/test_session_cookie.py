@@ -34,3 +34,14 @@ def test_rejects_forgeries() -> None:
     ]:
         assert verified_session_id(forged, SECRET) is None, forged
     assert verified_session_id(value, "another-secret-entirely") is None
+
+
+def test_the_cookie_is_secure_only_behind_https() -> None:
+    from server.auth.principal import Principals
+
+    plain = Principals("s" * 32).new_session_cookie().to_header()
+    secure = Principals("s" * 32, secure_cookie=True).new_session_cookie().to_header()
+    attributes = [part.strip().lower() for part in plain.split(";")]
+    assert "secure" not in attributes and "httponly" in attributes
+    assert "samesite=strict" in attributes
+    assert "secure" in [part.strip().lower() for part in secure.split(";")]

@@ -150,6 +150,14 @@ def test_cli_overrides_storage(tmp_path: Path) -> None:
         ("MEDPRESS_UPLOAD_EXPIRY", "0"),
         ("MEDPRESS_LOCK_WAIT", "-1"),
         ("MEDPRESS_S3_PART_SIZE", "1024"),
+        ("MEDPRESS_S3_PART_SIZE", str(65 * 1024 * 1024)),  # buffered in memory: bounded
+        ("MEDPRESS_DATABASE_URL", "mysql://db/medpress"),
+        ("MEDPRESS_DATABASE_URL", "not a url"),
+        ("MEDPRESS_DB_POOL_SIZE", "0"),
+        ("MEDPRESS_PUBLIC_URL", "medpress.example.org"),
+        ("MEDPRESS_MAX_CONNECTIONS", "1"),
+        ("MEDPRESS_MAX_ACTIVE_UPLOADS", "0"),
+        ("MEDPRESS_FAULTS", "kill-everything"),
     ],
 )
 def test_bad_upload_server_values_are_named(tmp_path: Path, name: str, value: str) -> None:
@@ -164,3 +172,31 @@ def test_s3_needs_a_valid_bucket(tmp_path: Path, bucket: str | None) -> None:
         env["MEDPRESS_S3_BUCKET"] = bucket
     with pytest.raises(SettingsError, match="bucket"):
         load_settings(env)
+
+
+def test_operations_settings(tmp_path: Path) -> None:
+    env = {
+        "MEDPRESS_DATA_DIR": str(tmp_path),
+        "MEDPRESS_DATABASE_URL": "postgresql://medpress:pw@db.internal:5432/medpress",
+        "MEDPRESS_DB_POOL_SIZE": "20",
+        "MEDPRESS_DB_POOL_TIMEOUT": "5",
+        "MEDPRESS_PUBLIC_URL": "https://medpress.example.org/",
+        "MEDPRESS_MAX_CONNECTIONS": "400",
+        "MEDPRESS_SHUTDOWN_GRACE": "20",
+        "MEDPRESS_MAX_ACTIVE_UPLOADS": "5",
+        "MEDPRESS_MAX_BYTES_PER_DAY": "1000000",
+        "MEDPRESS_S3_PART_SIZE": str(16 * 1024 * 1024),
+    }
+    settings = load_settings(env)
+    assert settings.database == "postgresql://medpress:pw@db.internal:5432/medpress"
+    assert (settings.db_pool_size, settings.db_pool_timeout) == (20, 5)
+    assert settings.public_url == "https://medpress.example.org" and settings.behind_https
+    assert (settings.max_connections, settings.shutdown_grace) == (400, 20)
+    assert (settings.max_active_uploads, settings.max_bytes_per_day) == (5, 1_000_000)
+    assert settings.s3_part_size == 16 * 1024 * 1024
+
+
+def test_the_embedded_database_lives_in_the_data_dir(tmp_path: Path) -> None:
+    settings = load_settings({"MEDPRESS_DATA_DIR": str(tmp_path)})
+    assert settings.database == f"sqlite+aiosqlite:///{tmp_path.resolve()}/medpress.db"
+    assert not settings.behind_https
