@@ -40,8 +40,14 @@ from tests.support.medpress_process import MedpressProcess
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [  # as tests/e2e/conftest.py, and no name but loopback resolves
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 ENGINES = ("webcodecs", "ffmpeg-mt")
@@ -143,6 +149,7 @@ class Row:
 
 # ---------------------------------------------------------------- media ----------------------
 
+
 def cpu_ticks() -> tuple[int, int, int]:
     """(busy ticks of the machine, all ticks, ticks of this process and its descendants)."""
     cpu = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:9]]
@@ -153,7 +160,10 @@ def cpu_ticks() -> tuple[int, int, int]:
         except OSError:
             continue  # exited meanwhile
         pid = int(stat.parent.name)
-        parent[pid], used[pid] = int(fields[1]), sum(int(f) for f in fields[11:15])  # + reaped children
+        parent[pid], used[pid] = (
+            int(fields[1]),
+            sum(int(f) for f in fields[11:15]),
+        )  # + reaped children
     ours, grown = {os.getpid()}, True
     while grown:
         more = {pid for pid, ppid in parent.items() if ppid in ours} - ours
@@ -199,33 +209,91 @@ def clip_facts(name: str, path: Path) -> Clip:
     info = probe(path)
     video = video_stream(info)
     num, den = video["avg_frame_rate"].split("/")
-    return Clip(name, path, float(info["format"]["duration"]), video["width"], video["height"],
-                int(num) / int(den), path.stat().st_size, int(video["bit_rate"]) / 1e6)
+    return Clip(
+        name,
+        path,
+        float(info["format"]["duration"]),
+        video["width"],
+        video["height"],
+        int(num) / int(den),
+        path.stat().st_size,
+        int(video["bit_rate"]) / 1e6,
+    )
 
 
 def make_inputs(work: Path, quick: bool) -> list[Clip]:
     clips = []
     for seconds in (10,) if quick else (10, 60):
         path = work / f"clip720-{seconds}s.mp4"
-        ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
-               "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", str(seconds),
-               "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-               "-c:a", "aac", "-b:a", "128k", str(path))
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            str(seconds),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "18",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            str(path),
+        )
         clips.append(clip_facts(f"{seconds} s 1280x720 testsrc2 (CRF 18)", path))
     # Phone-like: a camera panning over a detailed scene, a moving object, mild sensor noise.
     # alls=5 makes native x264 save ~90 % at medical-standard (SSIM ~0.98), as a phone clip does;
     # alls=12 is noisier than a phone's denoised output: even native x264 then scores SSIM ~0.95.
     path = work / "phone1080-10s.mp4"
-    ffmpeg("-f", "lavfi", "-i", "mandelbrot=s=2400x1400:maxiter=300:start_scale=1.2:rate=30,"
-           "trim=end_frame=1,loop=loop=299:size=1,setpts=N/30/TB,format=yuv420p",
-           "-f", "lavfi", "-i", "testsrc2=size=480x270:rate=30",
-           "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=48000",
-           "-filter_complex",
-           "[0:v]crop=1920:1080:x='240+220*sin(2*PI*t/10)':y='160+150*sin(2*PI*t/7)'[bg];"
-           "[bg][1:v]overlay=x='200+100*t':y='600-30*t',noise=alls=5:allf=t,format=yuv420p[v]",
-           "-map", "[v]", "-map", "2:a", "-t", "10", "-c:v", "libx264", "-preset", "veryfast",
-           "-b:v", "16.5M", "-maxrate", "17M", "-bufsize", "34M", "-c:a", "aac", "-b:a", "128k",
-           str(path))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "mandelbrot=s=2400x1400:maxiter=300:start_scale=1.2:rate=30,"
+        "trim=end_frame=1,loop=loop=299:size=1,setpts=N/30/TB,format=yuv420p",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=480x270:rate=30",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=300:sample_rate=48000",
+        "-filter_complex",
+        "[0:v]crop=1920:1080:x='240+220*sin(2*PI*t/10)':y='160+150*sin(2*PI*t/7)'[bg];"
+        "[bg][1:v]overlay=x='200+100*t':y='600-30*t',noise=alls=5:allf=t,format=yuv420p[v]",
+        "-map",
+        "[v]",
+        "-map",
+        "2:a",
+        "-t",
+        "10",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-b:v",
+        "16.5M",
+        "-maxrate",
+        "17M",
+        "-bufsize",
+        "34M",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "128k",
+        str(path),
+    )
     clips.append(clip_facts("10 s 1920x1080 phone-like (pan + noise, ~17 Mbit/s)", path))
     return clips
 
@@ -233,13 +301,19 @@ def make_inputs(work: Path, quick: bool) -> list[Clip]:
 def job_args(clip: Clip, preset: str, threads: int | None, src: str, dst: str) -> list[str]:
     """medpress's own ffmpeg arguments for this job; ``threads=None`` drops every thread option."""
     width, height = fit_within(clip.width, clip.height, PRESETS[preset].max_long_side)
-    plan = Plan(action="compress", reason="compress", preset=preset, threads=threads or 0,
-                width=width, height=height)
+    plan = Plan(
+        action="compress",
+        reason="compress",
+        preset=preset,
+        threads=threads or 0,
+        width=width,
+        height=height,
+    )
     args = [{INPUT_PATH: src, OUTPUT_PATH: dst}.get(a, a) for a in ffmpeg_args(plan)]
     for option in ("-threads", "-filter_threads") if threads is None else ():
         while option in args:
             i = args.index(option)
-            del args[i:i + 2]
+            del args[i : i + 2]
     return args
 
 
@@ -247,8 +321,11 @@ def native(clip: Clip, preset: str, out: Path) -> Row:
     row = Row(clip.name, "native", preset)
     settle()
     before, started = cpu_ticks(), time.monotonic()
-    subprocess.run(["ffmpeg", *job_args(clip, preset, 0, str(clip.path), str(out))], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["ffmpeg", *job_args(clip, preset, 0, str(clip.path), str(out))],
+        check=True,
+        capture_output=True,
+    )
     row.seconds, row.others = time.monotonic() - started, others_share(before)
     row.out_bytes, row.ssim = out.stat().st_size, ssim(out, clip.path)
     return row
@@ -256,13 +333,19 @@ def native(clip: Clip, preset: str, out: Path) -> Row:
 
 # ---------------------------------------------------------------- browser --------------------
 
+
 def guard_loopback(context: BrowserContext, outside: list[str]) -> None:
     """Record any request beyond loopback (CHROMIUM_ARGS make them fail). An observer, not a
     ``route``: intercepting every request would bypass Chromium's cache and slow each load."""
+
     def watch(request) -> None:
         url = request.url
-        if url.startswith(("http", "ws")) and urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
+        if url.startswith(("http", "ws")) and urlsplit(url).hostname not in (
+            "127.0.0.1",
+            "localhost",
+        ):
             outside.append(url)
+
     context.on("request", watch)
 
 
@@ -288,7 +371,9 @@ def upload_metadata(page: Page, upload_url: str) -> dict[str, str]:
     return {key: base64.b64decode(value[0]).decode() if value else "" for key, *value in pairs}
 
 
-def medpress(context: BrowserContext, url: str, clip: Clip, runner: str, preset: str, out: Path) -> Row:
+def medpress(
+    context: BrowserContext, url: str, clip: Clip, runner: str, preset: str, out: Path
+) -> Row:
     """One upload through the page: ``runner`` is an engine forced by ``?engine=``, or
     SHIPPED for the default chain."""
     page = open_app(context, url, "" if runner == SHIPPED else f"?engine={runner}")
@@ -316,11 +401,15 @@ def medpress(context: BrowserContext, url: str, clip: Clip, runner: str, preset:
             row.applies = False
             row.note = f"n/a: the planner sends the original ({meta['reason']}), as it should"
             return row
-        asked = {"compressed": "1", "preset": preset} | ({} if runner == SHIPPED else {"engine": runner})
+        asked = {"compressed": "1", "preset": preset} | (
+            {} if runner == SHIPPED else {"engine": runner}
+        )
         if any(meta.get(key) != value for key, value in asked.items()):
-            row.note = (f"FALLBACK after {seconds:.1f} s: compressed={meta.get('compressed')} "
-                        f"engine={meta.get('engine', '-')} preset={meta.get('preset', '-')} "
-                        f"reason={meta.get('reason')} (preview: {preview[:60]})")
+            row.note = (
+                f"FALLBACK after {seconds:.1f} s: compressed={meta.get('compressed')} "
+                f"engine={meta.get('engine', '-')} preset={meta.get('preset', '-')} "
+                f"reason={meta.get('reason')} (preview: {preview[:60]})"
+            )
             if runner == "webcodecs" and meta.get("reason") == "below-floor":
                 row.note += "; " + webcodecs_alone(page, clip, preset, out, row)
             return row
@@ -345,16 +434,26 @@ def webcodecs_alone(page: Page, clip: Clip, preset: str, out: Path, row: Row) ->
     width, height = fit_within(clip.width, clip.height, PRESETS[preset].max_long_side)
     bpp = PRESETS[preset].bits_per_pixel
     bitrate = round(bpp * width * height * clip.fps)
-    encoder = webcodecs_config(Plan(action="compress", reason="bench", width=width, height=height,
-                                    fps=clip.fps, video_bitrate=bitrate))
+    encoder = webcodecs_config(
+        Plan(
+            action="compress",
+            reason="bench",
+            width=width,
+            height=height,
+            fps=clip.fps,
+            video_bitrate=bitrate,
+        )
+    )
     made = page.evaluate(WEBCODECS_DIRECT, encoder)
     if "error" in made:
         return f"WebCodecs alone failed: {made['error']}"
     row.gated_seconds = made["seconds"]
     out.write_bytes(base64.b64decode(made["data"]))
-    return (f"gated; WebCodecs alone at bpp {bpp}: {made['seconds']:.1f} s, "
-            f"{out.stat().st_size / 1e6:.2f} MB, SSIM {ssim(out, clip.path):.4f} "
-            f"(browser-sampled {made['ssim']:.4f})")
+    return (
+        f"gated; WebCodecs alone at bpp {bpp}: {made['seconds']:.1f} s, "
+        f"{out.stat().st_size / 1e6:.2f} MB, SSIM {ssim(out, clip.path):.4f} "
+        f"(browser-sampled {made['ssim']:.4f})"
+    )
 
 
 def plain_core(context: BrowserContext, url: str, clip: Clip) -> Row:
@@ -372,14 +471,17 @@ def plain_core(context: BrowserContext, url: str, clip: Clip) -> Row:
         row.seconds = (result["load"] + result["write"] + result["exec"]) / 1000
         row.encode = result["exec"] / 1000
         row.out_bytes = result["bytes"]
-        row.note = (f"load {result['load'] / 1000:.1f} s + writeFile {result['write'] / 1000:.1f} s"
-                    f" + exec {result['exec'] / 1000:.1f} s (same x264 args as ffmpeg-mt)")
+        row.note = (
+            f"load {result['load'] / 1000:.1f} s + writeFile {result['write'] / 1000:.1f} s"
+            f" + exec {result['exec'] / 1000:.1f} s (same x264 args as ffmpeg-mt)"
+        )
         return row
     finally:
         page.close()
 
 
 # ---------------------------------------------------------------- report ---------------------
+
 
 def cell(value: float | None, spec: str, width: int, suffix: str = "") -> str:
     return (format(value, spec) + suffix if value is not None else "-").rjust(width)
@@ -402,30 +504,49 @@ def row_targets(r: Row, by: dict[tuple[str, str], Row], clip: Clip) -> list[tupl
     found = [] if r.runner == "webcodecs" and r.gated_seconds else [(f"SSIM >= {floor}", at_floor)]
     if r.runner == "webcodecs" and base and base.seconds:
         took = r.seconds if r.seconds is not None else r.gated_seconds
-        found.append((f"time <= {WEBCODECS_MAX_VS_NATIVE}x native",
-                      took is not None and took <= WEBCODECS_MAX_VS_NATIVE * base.seconds))
+        found.append(
+            (
+                f"time <= {WEBCODECS_MAX_VS_NATIVE}x native",
+                took is not None and took <= WEBCODECS_MAX_VS_NATIVE * base.seconds,
+            )
+        )
     if r.runner == "ffmpeg-mt" and core and core.seconds:
-        found.append((f"plain core >= {CORE_MIN_VS_MT}x its time",
-                      r.seconds is not None and core.seconds >= CORE_MIN_VS_MT * r.seconds))
+        found.append(
+            (
+                f"plain core >= {CORE_MIN_VS_MT}x its time",
+                r.seconds is not None and core.seconds >= CORE_MIN_VS_MT * r.seconds,
+            )
+        )
     if r.runner == SHIPPED and clip.width >= 1920 and r.preset == STANDARD:
-        found.append((f">= {MIN_REDUCTION_1080P:.0%} smaller at the floor",
-                      at_floor and 0 < r.out_bytes <= (1 - MIN_REDUCTION_1080P) * clip.size))
+        found.append(
+            (
+                f">= {MIN_REDUCTION_1080P:.0%} smaller at the floor",
+                at_floor and 0 < r.out_bytes <= (1 - MIN_REDUCTION_1080P) * clip.size,
+            )
+        )
     return found
 
 
 def print_table(clip: Clip, rows: list[Row]) -> list[tuple[str, bool]]:
     """Print one input's table; return its targets for the summary."""
-    print(f"\n== {clip.name}: {clip.size / 1e6:.2f} MB, {clip.width}x{clip.height} {clip.fps:g} fps, "
-          f"{clip.duration:.1f} s, video {clip.mbit_s:.1f} Mbit/s")
-    print(f"{'runner':<11}{'preset':<17}{'wall s':>7}{'/native':>8}{'core/mt':>8}{'out MB':>8}"
-          f"{'smaller':>8}{'SSIM':>7}{'floor':>6}{'others':>7}  targets; notes")
+    print(
+        f"\n== {clip.name}: {clip.size / 1e6:.2f} MB, {clip.width}x{clip.height} {clip.fps:g} fps, "
+        f"{clip.duration:.1f} s, video {clip.mbit_s:.1f} Mbit/s"
+    )
+    print(
+        f"{'runner':<11}{'preset':<17}{'wall s':>7}{'/native':>8}{'core/mt':>8}{'out MB':>8}"
+        f"{'smaller':>8}{'SSIM':>7}{'floor':>6}{'others':>7}  targets; notes"
+    )
     by = {(r.runner, r.preset): r for r in rows}
     summary = []
     for r in rows:
         base, core = by.get(("native", r.preset)), by.get(("plain-core", r.preset))
         vs_native = r.seconds / base.seconds if r.seconds and base and base.seconds else None
-        core_mt = (core.seconds / r.seconds if r.runner == "ffmpeg-mt" and core and core.seconds
-                   and r.seconds else None)
+        core_mt = (
+            core.seconds / r.seconds
+            if r.runner == "ffmpeg-mt" and core and core.seconds and r.seconds
+            else None
+        )
         smaller = 100 * (1 - r.out_bytes / clip.size) if r.out_bytes else None
         floor = PRESETS[r.preset].min_ssim
         targets = row_targets(r, by, clip)
@@ -434,11 +555,15 @@ def print_table(clip: Clip, rows: list[Row]) -> list[tuple[str, bool]]:
         if core_mt and r.encode and core.encode:  # shown, not a target: encoding alone
             verdicts.append(f"encoding alone {core.encode / r.encode:.2f}x plain core's exec")
         if r.runner == "native":
-            verdicts.append(f"reference, {'at/above' if (r.ssim or 0) >= floor else 'BELOW'} the floor")
-        print(f"{r.runner:<11}{r.preset:<17}{cell(r.seconds, '.1f', 7)}{cell(vs_native, '.2f', 8, 'x')}"
-              f"{cell(core_mt, '.2f', 8, 'x')}{cell(r.out_bytes / 1e6 or None, '.2f', 8)}"
-              f"{cell(smaller, '.1f', 8, '%')}{cell(r.ssim, '.4f', 7)}{floor:6.2f}"
-              f"{r.others * 100:6.0f}%  {'; '.join([*verdicts, r.note] if r.note else verdicts)}")
+            verdicts.append(
+                f"reference, {'at/above' if (r.ssim or 0) >= floor else 'BELOW'} the floor"
+            )
+        print(
+            f"{r.runner:<11}{r.preset:<17}{cell(r.seconds, '.1f', 7)}{cell(vs_native, '.2f', 8, 'x')}"
+            f"{cell(core_mt, '.2f', 8, 'x')}{cell(r.out_bytes / 1e6 or None, '.2f', 8)}"
+            f"{cell(smaller, '.1f', 8, '%')}{cell(r.ssim, '.4f', 7)}{floor:6.2f}"
+            f"{r.others * 100:6.0f}%  {'; '.join([*verdicts, r.note] if r.note else verdicts)}"
+        )
     return summary
 
 
@@ -464,11 +589,15 @@ def main() -> None:
     options = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="medpress-bench-"))
     kind = "quick" if options.quick else "full"
-    print(f"medpress compression benchmark ({kind}), {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.1f}; work dir {work}")
+    print(
+        f"medpress compression benchmark ({kind}), {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.1f}; work dir {work}"
+    )
     clips = make_inputs(work, options.quick)
     for clip in clips:
-        print(f"input: {clip.name}: {clip.size / 1e6:.2f} MB, video {clip.mbit_s:.1f} Mbit/s (ffprobe)")
+        print(
+            f"input: {clip.name}: {clip.size / 1e6:.2f} MB, video {clip.mbit_s:.1f} Mbit/s (ffprobe)"
+        )
     server = MedpressProcess(work / "var").start()
     url = server.base_url
     outside: list[str] = []
@@ -492,8 +621,10 @@ def main() -> None:
     targets.append(("the page made no request beyond 127.0.0.1", not outside))
     for description, ok in targets:
         print(f"  {verdict(ok)}  {description}")
-    print(f"{sum(ok for _, ok in targets)}/{len(targets)} targets met "
-          f"(wall times on a shared 2-core machine: compare rows of one run, not across runs)")
+    print(
+        f"{sum(ok for _, ok in targets)}/{len(targets)} targets met "
+        f"(wall times on a shared 2-core machine: compare rows of one run, not across runs)"
+    )
 
 
 if __name__ == "__main__":

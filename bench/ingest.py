@@ -1,13 +1,16 @@
 """Ingest benchmark of the filesystem store: the real ``medpress serve`` over loopback.
 
     .venv/bin/python bench/ingest.py [--size-mib 512] [--uploads 200] [--upload-mib 10]
-                                     [--chunk-mib 2] [--dir DIR]
+                                     [--chunk-mib 2] [--rounds 3] [--baseline REF] [--dir DIR]
 
 It reports (exit code 0 unless a file came back corrupted); it is not a test.
 
 1. Raw disk: ``dd if=/dev/zero bs=8M conv=fsync`` of ``--size-mib`` into ``--dir``.
 2. Ingest: one upload of the same size, sent as sequential 8 MiB PATCHes (the browser
    client's chunk size) over one keep-alive connection; throughput, and its ratio to dd.
+   With ``--baseline REF``, medpress as it was at that git ref runs the same ingest in
+   the same rounds (interleaved with dd and the current build), and the ratio of the
+   two is printed.
 3. Concurrency: ``--uploads`` uploads of ``--upload-mib`` each, all at once, in
    ``--chunk-mib`` PATCHes; p50/p99/max PATCH latency, then every file is downloaded
    and compared by sha256 with what was sent.
@@ -24,16 +27,17 @@ import hashlib
 import json
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Self
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.raw_http import RawConnection, percentile
 from tests.support.medpress_process import MedpressProcess
 
 MIB = 1024 * 1024
@@ -63,68 +67,11 @@ def disk_throughput(directory: Path, size_mib: int) -> float:
     return count * 8 / elapsed
 
 
-class RawConnection:
-    """A minimal keep-alive HTTP/1.1 client on asyncio streams.
-
-    Python HTTP clients cost more CPU than the server under test on this 2-core box;
-    this one hands bodies to the socket as they are, so the figures measure the server.
-    """
-
-    def __init__(self, server: MedpressProcess, token: str) -> None:
-        self._server = server
-        self._auth = f"Bearer {token}"
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    async def __aenter__(self) -> Self:
-        self._reader, self._writer = await asyncio.open_connection("127.0.0.1", self._server.port)
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self._writer is not None
-        self._writer.close()
-        await self._writer.wait_closed()
-
-    async def request(
-        self, method: str, path: str, headers: dict[str, str], body: bytes = b""
-    ) -> tuple[int, dict[str, str], bytes]:
-        assert self._reader is not None and self._writer is not None
-        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self._server.port}"]
-        lines += [f"Authorization: {self._auth}", "Tus-Resumable: 1.0.0"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        lines.append(f"Content-Length: {len(body)}")
-        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-        if body:
-            self._writer.write(body)
-        await self._writer.drain()
-        head = await self._reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        response_headers = {}
-        for line in header_lines:
-            if line:
-                name, _, value = line.partition(":")
-                response_headers[name.strip().lower()] = value.strip()
-        length = int(response_headers.get("content-length", "0"))
-        content = await self._reader.readexactly(length) if method != "HEAD" else b""
-        return int(status_line.split(" ")[1]), response_headers, content
-
-    async def create(self, size: int) -> str:
-        status, headers, _ = await self.request("POST", "/files/", {"Upload-Length": str(size)})
-        assert status == 201, status
-        return headers["location"]
-
-    async def patch(self, url: str, offset: int, body: bytes) -> None:
-        status, _, content = await self.request(
-            "PATCH", url, {"Content-Type": OCTETS, "Upload-Offset": str(offset)}, body
-        )
-        assert status == 204, (status, content)
-
-
 async def ingest_throughput(server: MedpressProcess, size_mib: int) -> float:
     """MiB/s of one upload sent as sequential 8 MiB PATCHes (each fsynced before its 204)."""
     block = random.Random(1).randbytes(8 * MIB)
     count = max(size_mib // 8, 1)
-    async with RawConnection(server, server.token("bench")) as connection:
+    async with RawConnection(server.port, server.token("bench")) as connection:
         url = await connection.create(count * 8 * MIB)
         started = time.perf_counter()
         for index in range(count):
@@ -146,7 +93,7 @@ async def concurrent_uploads(
 
     async def one(number: int) -> None:
         data = payloads[number]
-        async with RawConnection(server, token) as connection:
+        async with RawConnection(server.port, token) as connection:
             urls[number] = url = await connection.create(size)
             for offset in range(0, size, chunk):
                 started = time.perf_counter()
@@ -158,7 +105,7 @@ async def concurrent_uploads(
     wall = time.perf_counter() - started
 
     corrupted = 0
-    async with RawConnection(server, token) as connection:
+    async with RawConnection(server.port, token) as connection:
         for number, url in enumerate(urls):
             status, _, content = await connection.request("GET", url, {})
             corrupted += (
@@ -171,16 +118,30 @@ async def concurrent_uploads(
         "patches": len(latencies),
         "wall_s": round(wall, 2),
         "aggregate_mib_s": round(uploads * upload_mib / wall, 1),
-        "patch_p50_ms": round(_percentile(latencies, 50) * 1000, 1),
-        "patch_p99_ms": round(_percentile(latencies, 99) * 1000, 1),
+        "patch_p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "patch_p99_ms": round(percentile(latencies, 99) * 1000, 1),
         "patch_max_ms": round(latencies[-1] * 1000, 1),
         "corrupted": corrupted,
     }
 
 
-def _percentile(sorted_values: list[float], percent: float) -> float:
-    index = min(len(sorted_values) - 1, max(0, round(percent / 100 * len(sorted_values)) - 1))
-    return sorted_values[index]
+def baseline_program(ref: str, root: Path) -> list[str]:
+    """``medpress`` as it was at git ``ref`` (a worktree), run with this venv's Python."""
+    tree = root / f"baseline-{ref}"
+    subprocess.run(
+        ["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), ref],
+        check=True,
+        capture_output=True,
+    )
+    code = f"import sys; sys.path.insert(0, {str(tree)!r}); from server.cli import main; sys.exit(main())"
+    return [sys.executable, "-c", code]
+
+
+def remove_worktree(root: Path) -> None:
+    for tree in root.glob("baseline-*"):
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], check=False
+        )
 
 
 def main() -> int:
@@ -189,25 +150,49 @@ def main() -> int:
     parser.add_argument("--uploads", type=int, default=200)
     parser.add_argument("--upload-mib", type=int, default=10)
     parser.add_argument("--chunk-mib", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3, help="ingest runs per variant")
+    parser.add_argument(
+        "--baseline", help="a git ref to measure side by side (e.g. efa024a, before the registry)"
+    )
     parser.add_argument(
         "--dir", type=Path, default=None, help="where to write (default: a temp dir)"
     )
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="medpress-ingest-", dir=args.dir))
+    env = {"MEDPRESS_MAX_UPLOAD_SIZE": str(max(args.size_mib, 64) * MIB * 2)}
     try:
-        disk = disk_throughput(root, args.size_mib)
-        print(f"raw disk (dd bs=8M conv=fsync, {args.size_mib} MiB): {disk:.1f} MiB/s", flush=True)
-        server = MedpressProcess(
-            root / "var", env={"MEDPRESS_MAX_UPLOAD_SIZE": str(max(args.size_mib, 64) * MIB * 2)}
+        variants: dict[str, list[str] | None] = {"medpress": None}
+        if args.baseline:
+            variants[f"baseline {args.baseline}"] = baseline_program(args.baseline, root)
+        disks: list[float] = []
+        ingests: dict[str, list[float]] = {name: [] for name in variants}
+        for round_number in range(args.rounds):  # interleaved: the machine's load hits all alike
+            disks.append(disk_throughput(root, args.size_mib))
+            for name, program in variants.items():
+                data_dir = root / f"var-{name.split()[0]}-{round_number}"
+                with MedpressProcess(data_dir, env=env, program=program) as server:
+                    ingests[name].append(asyncio.run(ingest_throughput(server, args.size_mib)))
+                shutil.rmtree(data_dir, ignore_errors=True)
+        disk = statistics.median(disks)
+        print(
+            f"raw disk (dd bs=8M conv=fsync, {args.size_mib} MiB): median {disk:.1f} MiB/s "
+            f"of {[round(d) for d in disks]}",
+            flush=True,
         )
-        with server:
-            ingest = asyncio.run(ingest_throughput(server, args.size_mib))
+        ratios = {}
+        for name, values in ingests.items():
+            ratios[name] = statistics.median(v / d for v, d in zip(values, disks, strict=True))
             print(
-                f"medpress ingest (8 MiB PATCHes, loopback, {args.size_mib} MiB): "
-                f"{ingest:.1f} MiB/s = {ingest / disk:.2f} x raw disk",
+                f"{name} ingest (8 MiB PATCHes, loopback, {args.size_mib} MiB): median "
+                f"{statistics.median(values):.1f} MiB/s of {[round(v) for v in values]}, "
+                f"{ratios[name]:.2f} x raw disk (median of per-round ratios)",
                 flush=True,
             )
+        if args.baseline:
+            change = ratios["medpress"] / ratios[f"baseline {args.baseline}"]
+            print(f"medpress / baseline {args.baseline}: {change:.2f}", flush=True)
+        with MedpressProcess(root / "var", env=env) as server:
             concurrency = asyncio.run(
                 concurrent_uploads(server, args.uploads, args.upload_mib, args.chunk_mib)
             )
@@ -218,18 +203,10 @@ def main() -> int:
             f"PATCH p50 {concurrency['patch_p50_ms']} ms, p99 {concurrency['patch_p99_ms']} ms, "
             f"max {concurrency['patch_max_ms']} ms, corrupted files: {concurrency['corrupted']}"
         )
-        print(
-            json.dumps(
-                {
-                    "disk_mib_s": round(disk, 1),
-                    "ingest_mib_s": round(ingest, 1),
-                    "ratio": round(ingest / disk, 2),
-                    **concurrency,
-                }
-            )
-        )
+        print(json.dumps({"disk_mib_s": round(disk, 1), "ratios": ratios, **concurrency}))
         return 1 if concurrency["corrupted"] else 0
     finally:
+        remove_worktree(root)
         shutil.rmtree(root, ignore_errors=True)
 
 

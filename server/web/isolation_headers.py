@@ -7,6 +7,9 @@ COOP/COEP/CORP go on everything: pages, static files, tus, errors, 404s. A
 The Content-Security-Policy allows only what the page needs: its own origin,
 WebAssembly compilation (``'wasm-unsafe-eval'``: Pyodide, ffmpeg.wasm), workers
 from its own origin or ``blob:``, and no framing; no referrer ever leaves it.
+``'unsafe-eval'`` is there because PyScript builds its hooks with ``Function()``
+and Pyodide evaluates the EM_JS code of C extensions it loads (msgspec): without
+it Python never starts. Inline scripts and handlers stay forbidden.
 """
 
 from litestar.datastructures import MutableScopeHeaders
@@ -18,7 +21,8 @@ ISOLATION_HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'; "
+        "worker-src 'self' blob:; "
         "connect-src 'self' blob: data:; img-src 'self' blob: data:; media-src 'self' blob:; "
         "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"

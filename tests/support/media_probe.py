@@ -10,8 +10,19 @@ from pathlib import Path
 
 def probe(path: Path) -> dict:
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
-        check=True, capture_output=True, text=True,
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(out)
 
@@ -25,9 +36,23 @@ def ssim(output: Path, source: Path) -> float:
     stream = video_stream(probe(output))
     width, height = stream["width"], stream["height"]
     result = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(output), "-i", str(source), "-lavfi",
-         f"[1:v]scale={width}:{height}:flags=bicubic[ref];[0:v][ref]ssim", "-f", "null", "-"],
-        check=True, capture_output=True, text=True,
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(output),
+            "-i",
+            str(source),
+            "-lavfi",
+            f"[1:v]scale={width}:{height}:flags=bicubic[ref];[0:v][ref]ssim",
+            "-f",
+            "null",
+            "-",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     match = re.search(r"SSIM .* All:([0-9.]+)", result.stderr)
     assert match, result.stderr[-2000:]

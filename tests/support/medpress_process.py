@@ -34,12 +34,14 @@ class MedpressProcess:
         env: dict[str, str] | None = None,
         args: list[str] | None = None,
         secret: str | None = None,
+        program: list[str] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.secret = secret or secrets.token_hex(32)
         self.port = 0
         self._env = env or {}
         self._args = args or []
+        self._program = program or [str(MEDPRESS)]  # another build of medpress, for benchmarks
         self._process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
 
@@ -92,7 +94,7 @@ class MedpressProcess:
     def _launch(self, timeout: float) -> bool:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "MEDPRESS_SECRET": self.secret, **self._env}
-        command = [str(MEDPRESS), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [*self._program, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--data-dir", str(self.data_dir), *self._args]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(

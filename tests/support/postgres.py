@@ -38,9 +38,7 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 
 def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        _as_postgres(args), check=False, cwd=cwd, capture_output=True, text=True
-    )
+    return subprocess.run(_as_postgres(args), check=False, cwd=cwd, capture_output=True, text=True)
 
 
 def _tail(path: Path, lines: int = 30) -> str:
@@ -60,8 +58,19 @@ def postgres_server(base_dir: Path) -> Iterator[str]:
         shutil.chown(work, user="postgres", group="postgres")
     try:
         initdb = _run(
-            [str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
-             "-E", "UTF8", "--locale=C", "--no-sync"],
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
             cwd=work,
         )
         assert initdb.returncode == 0, f"initdb failed:\n{initdb.stdout}\n{initdb.stderr}"
@@ -70,8 +79,7 @@ def postgres_server(base_dir: Path) -> Iterator[str]:
             port = free_port()  # another process may take it before postgres binds it: retry
             options = f"-p {port} -k {work} -h 127.0.0.1 -c fsync=off -c max_connections=200"
             started = _run(
-                [pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "30",
-                 "start"],
+                [pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "30", "start"],
                 cwd=work,
             )
             if started.returncode == 0:
