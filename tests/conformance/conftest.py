@@ -5,8 +5,9 @@
         [--tus-header "Authorization: Bearer ..."]               # any tus server (e.g. tusd)
 
 (or ``TUS_URL`` and ``TUS_HEADERS``, one ``Name: value`` per line). Without a
-URL, medpress is started on a free loopback port twice, over filesystem and over
-S3 (moto's server), and the suite also checks medpress's own rules (every
+URL, medpress is started on a free loopback port twice, as the embedded default
+(SQLite + filesystem) and as a cluster would run it (PostgreSQL + S3 on moto's
+server), and the suite also checks medpress's own rules (every
 required extension advertised, ownership, metadata allow-list). Against another
 server, tests of an extension it does not advertise in OPTIONS are skipped, and
 medpress-only rules are skipped with a reason that says so.
@@ -20,6 +21,7 @@ import pytest
 
 from tests.conformance.target import TusTarget
 from tests.support.medpress_process import MedpressProcess
+from tests.support.postgres import new_database
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,7 +52,7 @@ def _headers(lines: list[str]) -> dict[str, str]:
 
 def _targets(config: pytest.Config) -> list[str]:
     url = _option(config, "--tus-url", None) or os.environ.get("TUS_URL")
-    return ["external"] if url else ["medpress-filesystem", "medpress-s3"]
+    return ["external"] if url else ["medpress-sqlite-filesystem", "medpress-postgres-s3"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -75,7 +77,11 @@ def tus(
         yield target
         target.close()
         return
-    with _medpress(tus_kind, tmp_path_factory.mktemp(tus_kind)) as server:
+    database = None
+    if tus_kind == "medpress-postgres-s3":
+        template = request.getfixturevalue("migrated_template")
+        database = new_database(request.getfixturevalue("postgres_dsn"), template=template)
+    with _medpress(tus_kind, tmp_path_factory.mktemp(tus_kind), database) as server:
         target = TusTarget(
             f"{server.base_url}/files/",
             {"Authorization": f"Bearer {server.token('conformance')}"},
@@ -86,10 +92,11 @@ def tus(
         target.close()
 
 
-def _medpress(kind: str, root: Path) -> MedpressProcess:
+def _medpress(kind: str, root: Path, database_url: str | None) -> MedpressProcess:
     env = {"MEDPRESS_MAX_UPLOAD_SIZE": str(64 * 1024 * 1024), "MEDPRESS_LOCK_WAIT": "0.5"}
-    if kind == "medpress-filesystem":
+    if kind == "medpress-sqlite-filesystem":
         return MedpressProcess(root / "var", env=env)
+    assert database_url is not None
     from tests.support.moto_s3 import CREDENTIALS, moto_server, new_bucket
 
     moto = moto_server()
@@ -106,7 +113,8 @@ def _medpress(kind: str, root: Path) -> MedpressProcess:
     server = _StopsMoto(
         root / "var",
         env={**env, **CREDENTIALS},
-        args=["--storage", "s3", "--s3-bucket", new_bucket(s3), "--s3-endpoint-url", endpoint],
+        args=["--storage", "s3", "--s3-bucket", new_bucket(s3), "--s3-endpoint-url", endpoint]
+        + ["--database-url", database_url],
     )
     server.moto = moto
     return server
