@@ -162,3 +162,40 @@ async def test_the_sweep_leaves_busy_uploads_alone(store: Storage) -> None:
     async with tus._locks.hold(upload_id):
         assert await tus.sweep_expired() == 0
     assert await tus.sweep_expired() == 1
+
+
+async def test_a_part_cannot_be_deleted_while_its_final_is_assembled(store: Storage) -> None:
+    tus, _ = await _setup(store, wait=0.1, stale_after=60)
+    tus_headers = _Headers({"Tus-Resumable": "1.0.0"})
+    locations = []
+    for data in (b"left-", b"right"):
+        headers = _Headers({**tus_headers, "Upload-Length": "5", "Upload-Concat": "partial"})
+        location = (await tus.create(headers, OWNER))["Location"]
+        await tus.patch(location.removeprefix("/files/"), _patch_headers(0), _bytes(data), OWNER)
+        locations.append(location)
+    release = anyio.Event()
+    assemble = store.concatenate
+
+    async def slow_concatenate(upload_id: str, parts: list) -> dict:  # type: ignore[type-arg]
+        await release.wait()
+        return await assemble(upload_id, parts)
+
+    store.concatenate = slow_concatenate  # type: ignore[method-assign]
+    final: dict[str, str] = {}
+    part_id = locations[0].removeprefix("/files/")
+
+    async def make_final() -> None:
+        concat = _Headers({**tus_headers, "Upload-Concat": "final;" + " ".join(locations)})
+        final.update(await tus.create(concat, OWNER))
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(make_final)
+        await anyio.sleep(0.05)
+        with pytest.raises(TusError) as error:  # a clean 4xx, never a half-written final
+            await tus.terminate(part_id, tus_headers, OWNER)
+        assert error.value.status == 423
+        release.set()
+    info = await tus.download(final["Location"].removeprefix("/files/"), OWNER)
+    assert b"".join([chunk async for chunk in tus.read(info)]) == b"left-right"
+    await tus.terminate(part_id, tus_headers, OWNER)  # afterwards it may go; the final stays
+    assert b"".join([chunk async for chunk in tus.read(info)]) == b"left-right"
