@@ -67,6 +67,9 @@ class App:
         bypass = persistent(self.on_bypass)
         self._listeners.append(bypass)
         js.document.addEventListener("medpress:bypass", bypass)
+        if page.bypassed(page.selected_file()):
+            self.view.muted = True  # pressed before Python loaded: its result stays on screen
+            return
         page.element("start").disabled = False
         self.view.show(Status(state="ready", message=messages.READY))
 
@@ -94,8 +97,8 @@ class App:
             page.set_busy(False)
 
     def on_choose(self, _event: object = None) -> None:
-        if page.is_busy():
-            return  # a file is being sent: Cancel first
+        if page.is_busy() or page.bypassed(page.selected_file()):
+            return  # a file is being sent: Cancel first; a bypassed one is done with
         job = self._job()
         if job is not None:
             self._launch(self._preview(job))
@@ -109,6 +112,8 @@ class App:
         if job is None:
             self.view.show(Status(state="error", message=messages.CHOOSE_FILE))
             return
+        if page.bypassed(job.file):
+            return  # its original is sent (or being sent): never a second copy
         self._launch(send(job, self.ports), busy=True)
 
     def on_cancel(self, _event: object = None) -> None:

@@ -36,6 +36,11 @@ def preset() -> str:
     return value if value in PRESETS else DEFAULT_PRESET
 
 
+def bypassed(file: Any | None) -> bool:
+    """Whether "Send original now" took this file over (then Python leaves it alone)."""
+    return file is not None and bool(glue.isBypassed(file))
+
+
 def set_busy(busy: bool) -> None:
     """While a file is being compressed or sent: Start off, Cancel on."""
     element("start").disabled = busy

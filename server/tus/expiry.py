@@ -13,6 +13,7 @@ from server.tus.protocol import TusProtocol
 log = logging.getLogger("medpress.tus")
 
 ORPHAN_PASS_SECONDS = 3600.0  # the orphan pass lists the storage: hourly at most
+STOP_SECONDS = 10.0  # at shutdown, how long a sweep under way may take to finish
 
 
 def sweeper(
@@ -22,20 +23,27 @@ def sweeper(
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        stop = anyio.Event()
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(_sweep_forever, tus, interval)
+            tasks.start_soon(_sweep_until, stop, tus, interval)
             try:
                 yield
             finally:
-                tasks.cancel_scope.cancel()
+                # A sweep under way finishes its database work (cancelling it midway could
+                # strand a connection); only one that hangs is cancelled.
+                stop.set()
+                tasks.cancel_scope.deadline = anyio.current_time() + STOP_SECONDS
 
     return lifespan
 
 
-async def _sweep_forever(tus: TusProtocol, interval: float) -> None:
+async def _sweep_until(stop: anyio.Event, tus: TusProtocol, interval: float) -> None:
     last_orphan_pass = -ORPHAN_PASS_SECONDS
     while True:
-        await anyio.sleep(interval)
+        with anyio.move_on_after(interval):
+            await stop.wait()
+        if stop.is_set():
+            return
         try:
             removed = await tus.sweep_expired()
             if removed:

@@ -9,7 +9,7 @@ import { cancelAll } from "./jobs.js";
 import { probeMedia } from "./probe.js";
 import { canEncode, transcodeWebCodecs } from "./webcodecs-engine.js";
 import { showStatus } from "/js/status.js";
-import { uploadBlob } from "/js/upload.js";
+import { isBypassed, uploadBlob } from "/js/upload.js";
 
 const settled = (fn) => async (...args) => {
   try {
@@ -37,6 +37,7 @@ globalThis.medpressGlue = {
   encodePhoto: settled(encodePhoto),
   posterFrame: settled(posterFrame),
   uploadBlob: settled(uploadBlob),
+  isBypassed,
   cancelAll,
   showStatus,
   now: () => performance.now() / 1000,

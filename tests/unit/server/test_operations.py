@@ -32,46 +32,48 @@ def test_sigterm_lets_a_patch_finish_its_bytes_and_records_them(tmp_path: Path) 
     """A rolling restart: SIGTERM mid-PATCH loses no byte the server received."""
     env = {"MEDPRESS_SHUTDOWN_GRACE": "1", "MEDPRESS_CHECKPOINT_SECONDS": "30"}
     server = MedpressProcess(tmp_path / "var", env=env).start()
-    auth = {"Authorization": f"Bearer {server.token('nurse')}"}
-    length = 4 * 1024 * 1024
-    created = httpx.post(
-        f"{server.base_url}/files/", headers={**TUS, **auth, "Upload-Length": str(length)}
-    )
-    path = created.headers["Location"]
-    sent = [0]
+    try:
+        auth = {"Authorization": f"Bearer {server.token('nurse')}"}
+        length = 4 * 1024 * 1024
+        created = httpx.post(
+            f"{server.base_url}/files/", headers={**TUS, **auth, "Upload-Length": str(length)}
+        )
+        path = created.headers["Location"]
+        sent = [0]
 
-    def send_slowly() -> None:
-        head = (
-            f"PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth['Authorization']}"
-            f"\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n"
-            f"Upload-Offset: 0\r\nContent-Length: {length}\r\n\r\n"
-        ).encode()
-        try:
-            with socket.create_connection(("127.0.0.1", server.port)) as sock:
-                sock.sendall(head)
-                while sent[0] < length:
-                    sock.sendall(b"m" * 8192)
-                    sent[0] += 8192
-                    time.sleep(0.005)
-        except OSError:
-            pass  # the server went away
+        def send_slowly() -> None:
+            head = (
+                f"PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {auth['Authorization']}"
+                f"\r\nTus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n"
+                f"Upload-Offset: 0\r\nContent-Length: {length}\r\n\r\n"
+            ).encode()
+            try:
+                with socket.create_connection(("127.0.0.1", server.port)) as sock:
+                    sock.sendall(head)
+                    while sent[0] < length:
+                        sock.sendall(b"m" * 8192)
+                        sent[0] += 8192
+                        time.sleep(0.005)
+            except OSError:
+                pass  # the server went away
 
-    sender = threading.Thread(target=send_slowly, daemon=True)
-    sender.start()
-    while sent[0] < 256 * 1024:
-        time.sleep(0.01)
-    os.kill(server.pid, signal.SIGTERM)
-    sent_at_sigterm = sent[0]
-    started = time.monotonic()
-    server._process.wait(timeout=15)  # type: ignore[union-attr]
-    assert time.monotonic() - started < 10  # the grace period, then out
-    sender.join(5)
-    server.start()
-    head = httpx.head(f"{server.base_url}{path}", headers={**TUS, **auth})
-    offset = int(head.headers["Upload-Offset"])
-    # checkpoints are 30 s apart: only the shutdown can have recorded these bytes
-    assert sent_at_sigterm - 64 * 1024 <= offset <= sent[0]
-    server.stop()
+        sender = threading.Thread(target=send_slowly, daemon=True)
+        sender.start()
+        while sent[0] < 256 * 1024:
+            time.sleep(0.01)
+        os.kill(server.pid, signal.SIGTERM)
+        sent_at_sigterm = sent[0]
+        started = time.monotonic()
+        server._process.wait(timeout=15)  # type: ignore[union-attr]
+        assert time.monotonic() - started < 10  # the grace period, then out
+        sender.join(5)
+        server.start()
+        head = httpx.head(f"{server.base_url}{path}", headers={**TUS, **auth})
+        offset = int(head.headers["Upload-Offset"])
+        # checkpoints are 30 s apart: only the shutdown can have recorded these bytes
+        assert sent_at_sigterm - 64 * 1024 <= offset <= sent[0]
+    finally:
+        server.stop()
 
 
 def test_serve_refuses_a_postgres_schema_that_is_not_migrated(
