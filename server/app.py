@@ -127,10 +127,10 @@ def create_app(
         if database is None:
             yield
             return
-        await database.open()
-        if database.kind == "sqlite":  # the embedded default upgrades an old ./var by itself
-            await import_legacy(storage, database.registry)
         try:
+            await database.open()
+            if database.kind == "sqlite":  # the embedded default upgrades an old ./var itself
+                await import_legacy(storage, database.registry)
             yield
         finally:
             await database.close()

@@ -67,6 +67,7 @@ class App:
         bypass = persistent(self.on_bypass)
         self._listeners.append(bypass)
         js.document.addEventListener("medpress:bypass", bypass)
+        js.document.documentElement.dataset.python = "attached"  # for QA: Python is wired up
         if page.bypassed(page.selected_file()):
             self.view.muted = True  # pressed before Python loaded: its result stays on screen
             return

@@ -1,7 +1,7 @@
 // "Send original now": one click sends the chosen file exactly as it is.
 // Plain JS on purpose, so it works before (and without) Python.
 import { showStatus } from "./status.js";
-import { uploadBlob } from "./upload.js";
+import { markBypassed, uploadBlob } from "./upload.js";
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 let sending = false;
@@ -18,7 +18,11 @@ async function sendOriginal() {
   }
   if (sending) return;
   sending = true;
-  // Python (if loaded) stops whatever it was doing for this file.
+  // From now on this file is the bypass's: Python (loaded or not yet) never starts it again.
+  markBypassed(file);
+  byTestId("start").disabled = true;
+  // Python (if loaded) stops whatever it was doing for this file; an upload of this very
+  // file under way is joined below, not repeated.
   document.dispatchEvent(new CustomEvent("medpress:bypass"));
   const metadata = {
     filename: file.name,

@@ -24,14 +24,52 @@ function serverReason(body) {
   }
 }
 
+// One upload per Blob. A second caller for the same File (the bypass pressed while Python is
+// already sending that original) joins the upload under way, or gets its URL once it is done,
+// so a clip is never stored twice; the upload is aborted only when every caller has given up.
+const shared = new WeakMap();
+// Files "Send original now" took over: Python leaves them alone, even if it loads afterwards.
+const bypassedFiles = new WeakSet();
+
+export const markBypassed = (file) => bypassedFiles.add(file);
+export const isBypassed = (file) => bypassedFiles.has(file);
+
 /**
  * Upload a File or Blob; resolves to the upload URL. `metadata` must hold only
- * allow-listed fields. `onProgress(sent, total)` is called as bytes are acknowledged.
- * Aborting `signal` stops the upload and asks the server to delete what it received.
+ * allow-listed fields (a caller joining an upload under way joins it as it is).
+ * `onProgress(sent, total)` is called as bytes are acknowledged. Aborting `signal`
+ * gives up this caller's interest; the last one out stops the upload and asks the
+ * server to delete what it received.
  */
 export function uploadBlob(blob, metadata, onProgress, signal) {
+  let entry = shared.get(blob);
+  if (!entry) {
+    entry = startUpload(blob, metadata);
+    shared.set(blob, entry);
+    entry.result.catch(() => shared.get(blob) === entry && shared.delete(blob));  // may retry
+  }
+  entry.callers += 1;
+  if (onProgress) entry.listeners.add(onProgress);
   return new Promise((resolve, reject) => {
-    const upload = new window.tus.Upload(blob, {
+    entry.result.then(resolve, reject);
+    signal?.addEventListener("abort", () => {
+      entry.listeners.delete(onProgress);
+      entry.callers -= 1;
+      if (entry.callers === 0 && !entry.done) {
+        shared.delete(blob);
+        entry.upload.abort(true).catch(() => {});  // the partial upload expires anyway if this fails
+      }
+      const failure = new Error("cancelled");
+      failure.code = "cancelled";
+      reject(failure);
+    }, { once: true });
+  });
+}
+
+function startUpload(blob, metadata) {
+  const entry = { callers: 0, listeners: new Set(), done: false, upload: null, result: null };
+  entry.result = new Promise((resolve, reject) => {
+    entry.upload = new window.tus.Upload(blob, {
       endpoint: new URL("/files/", location.href).href,
       metadata,
       chunkSize: CHUNK_SIZE,
@@ -39,20 +77,18 @@ export function uploadBlob(blob, metadata, onProgress, signal) {
       // tus-js-client's default fingerprint stores the file name in localStorage,
       // which may name a patient on a shared ward PC: keep nothing there.
       storeFingerprintForResuming: false,
-      onProgress: (sent, total) => onProgress?.(sent, total),
-      onSuccess: () => resolve(upload.url),
+      onProgress: (sent, total) => entry.listeners.forEach((listener) => listener(sent, total)),
+      onSuccess: () => {
+        entry.done = true;
+        resolve(entry.upload.url);
+      },
       onError: (error) => {
         const failure = new Error(describeUploadError(error));
         failure.detail = failure.message;
         reject(failure);
       },
     });
-    signal?.addEventListener("abort", () => {
-      upload.abort(true).catch(() => {});  // the partial upload expires anyway if this fails
-      const failure = new Error("cancelled");
-      failure.code = "cancelled";
-      reject(failure);
-    }, { once: true });
-    upload.start();
+    entry.upload.start();
   });
+  return entry;
 }

@@ -23,7 +23,8 @@ SQLITE_PRAGMAS = (
 )
 
 
-# aiosqlite's DEBUG lines carry every query's parameters (metadata, case references).
+# Query parameters may be patient data (metadata, case references): aiosqlite's DEBUG lines
+# carry them, and so would SQLAlchemy's errors without ``hide_parameters``.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
@@ -58,7 +59,9 @@ def is_postgres(url: str) -> bool:
 def create_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) -> AsyncEngine:
     url = normalized_url(url)
     if not is_postgres(url):
-        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=pool_timeout)
+        engine = create_async_engine(
+            url, pool_size=1, max_overflow=0, pool_timeout=pool_timeout, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
@@ -67,6 +70,7 @@ def create_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 30.0) 
         max_overflow=pool_size,
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
+        hide_parameters=True,  # errors must not carry metadata or case references into logs
     )
 
 

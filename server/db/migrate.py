@@ -5,6 +5,7 @@ and ``medpress serve`` runs it itself on the embedded SQLite. `is_current` is
 what ``/readyz`` and a PostgreSQL ``serve`` check.
 """
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -23,6 +24,7 @@ def _config() -> Config:
     return config
 
 
+@functools.cache
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 

@@ -11,14 +11,16 @@ from collections.abc import Iterable
 from typing import Any, Literal, Protocol
 
 import msgspec
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from server.db.schema import uploads
+from server.db.schema import deployment, uploads
+from server.storage.base import StoreState
+from server.storage.ids import new_upload_id
 
 ConcatKind = Literal["partial", "final"]
 UploadState = Literal["receiving", "finished"]
-StoreState = dict[str, Any]  # the byte store's own JSON (see server.storage.base)
 
 
 class UploadInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,6 +57,11 @@ class Usage(msgspec.Struct, frozen=True):
     bytes: int
 
 
+class OffsetConflict(Exception):
+    """Progress was recorded against an offset the row no longer has: another writer (one
+    that holds the upload's lock now) moved it."""
+
+
 class Registry(Protocol):
     async def add(self, info: UploadInfo) -> None: ...
 
@@ -62,6 +69,13 @@ class Registry(Protocol):
 
     async def update(self, upload_id: str, **changes: Any) -> UploadInfo:
         """Change fields of an existing row (``updated_at`` too); FileNotFoundError if it is gone."""
+        ...
+
+    async def advance(
+        self, upload_id: str, *, expected: int, offset: int, store: StoreState
+    ) -> UploadInfo:
+        """Record write progress if the offset is still ``expected`` (compare and set), else
+        raise `OffsetConflict`: a writer whose lock was lost never overwrites another's."""
         ...
 
     async def remove(self, upload_id: str) -> None: ...
@@ -82,9 +96,13 @@ class Registry(Protocol):
         """Every upload, newest first (the admin listing)."""
         ...
 
+    async def deployment_id(self) -> str:
+        """This deployment's random id, made on first use."""
+        ...
+
     async def usage(self, owner: str, *, active_since: float, created_since: float) -> Usage:
         """``owner``'s unfinished uploads changed since ``active_since``, and the bytes of
-        the uploads it created since ``created_since`` (finals not counted twice)."""
+        the uploads it created since ``created_since`` (a final's parts not counted twice)."""
         ...
 
 
@@ -131,6 +149,22 @@ class SqlRegistry:
             raise FileNotFoundError(f"upload {upload_id} is gone")
         return _info(row)
 
+    async def advance(
+        self, upload_id: str, *, expected: int, offset: int, store: StoreState
+    ) -> UploadInfo:
+        async with self._engine.begin() as connection:
+            row = (
+                await connection.execute(
+                    update(uploads)
+                    .where(uploads.c.id == upload_id, uploads.c.offset == expected)
+                    .values(offset=offset, store=store, updated_at=self._clock())
+                    .returning(*uploads.c)
+                )
+            ).first()
+        if row is None:
+            raise OffsetConflict(upload_id)
+        return _info(row)
+
     async def remove(self, upload_id: str) -> None:
         async with self._engine.begin() as connection:
             await connection.execute(delete(uploads).where(uploads.c.id == upload_id))
@@ -173,12 +207,25 @@ class SqlRegistry:
         started = select(func.coalesce(func.sum(size), 0)).where(
             uploads.c.owner == owner,
             uploads.c.created_at >= created_since,
-            or_(uploads.c.concat.is_(None), uploads.c.concat != "final"),
+            uploads.c.concatenated_into.is_(None),  # a final counts its parts' bytes once
         )
         async with self._engine.connect() as connection:
             count = (await connection.execute(active)).scalar_one()
             total = (await connection.execute(started)).scalar_one()
         return Usage(active=int(count), bytes=int(total))
+
+    async def deployment_id(self) -> str:
+        async with self._engine.begin() as connection:
+            found = (await connection.execute(select(deployment.c.id))).scalar()
+        if found is not None:
+            return str(found)
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(insert(deployment).values(singleton=1, id=new_upload_id()))
+        except IntegrityError:
+            pass  # another instance made it first
+        async with self._engine.connect() as connection:
+            return str((await connection.execute(select(deployment.c.id))).scalar_one())
 
     async def _all(self, query: Any) -> list[UploadInfo]:
         async with self._engine.connect() as connection:
@@ -191,6 +238,7 @@ class MemoryRegistry:
     def __init__(self, clock: Any = time.time) -> None:
         self._rows: dict[str, UploadInfo] = {}
         self._clock = clock
+        self._deployment = new_upload_id()
 
     async def add(self, info: UploadInfo) -> None:
         if info.id in self._rows:
@@ -209,6 +257,14 @@ class MemoryRegistry:
         self._rows[upload_id] = info
         return info
 
+    async def advance(
+        self, upload_id: str, *, expected: int, offset: int, store: StoreState
+    ) -> UploadInfo:
+        info = self._rows.get(upload_id)
+        if info is None or info.offset != expected:
+            raise OffsetConflict(upload_id)
+        return await self.update(upload_id, offset=offset, store=store)
+
     async def remove(self, upload_id: str) -> None:
         self._rows.pop(upload_id, None)
 
@@ -225,9 +281,12 @@ class MemoryRegistry:
     async def listing(self) -> list[UploadInfo]:
         return sorted(self._rows.values(), key=lambda info: info.created_at, reverse=True)
 
+    async def deployment_id(self) -> str:
+        return self._deployment
+
     async def usage(self, owner: str, *, active_since: float, created_since: float) -> Usage:
         mine = [info for info in self._rows.values() if info.owner == owner]
         active = [i for i in mine if not i.finished and i.updated_at >= active_since]
-        started = [i for i in mine if i.created_at >= created_since and i.concat != "final"]
+        started = [i for i in mine if i.created_at >= created_since and not i.concatenated_into]
         total = sum(i.length if i.length is not None else i.offset for i in started)
         return Usage(active=len(active), bytes=total)

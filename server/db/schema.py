@@ -7,7 +7,7 @@ Timestamps are Unix seconds. The feature-flag, analytics and audit tables of
 later issues join this metadata.
 """
 
-from sqlalchemy import JSON, BigInteger, Column, Float, Index, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Column, Float, Index, Integer, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -30,4 +30,13 @@ uploads = Table(
     Index("ix_uploads_state_updated_at", "state", "updated_at"),
     Index("ix_uploads_owner_created_at", "owner", "created_at"),
     Index("ix_uploads_concatenated_into", "concatenated_into"),
+)
+
+# One row: this deployment's random id. The storage carries it too (a marker object or
+# file), so a registry pointed at someone else's storage never treats their bytes as orphans.
+deployment = Table(
+    "deployment",
+    metadata,
+    Column("singleton", Integer, primary_key=True),
+    Column("id", String(32), nullable=False),
 )

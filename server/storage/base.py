@@ -104,6 +104,11 @@ class Storage(Protocol):
         """Raise if the storage cannot be reached (for ``/readyz``)."""
         ...
 
+    async def claim(self, deployment_id: str) -> bool:
+        """Mark the storage as this deployment's if it carries no mark yet; say whether it
+        is this deployment's (only then may its unlisted bytes be treated as orphans)."""
+        ...
+
     async def remove_orphans(
         self, known: Callable[[list[str]], Awaitable[set[str]]], older_than: float
     ) -> int:

@@ -37,6 +37,7 @@ BATCH_SIZE = 1024 * 1024
 DEFAULT_CHECKPOINT_SECONDS = 2.0
 COPY_CHUNK = 64 * 1024 * 1024
 _TEMP_SUFFIX = ".tmp"
+DEPLOYMENT_MARKER = ".medpress-deployment"
 
 
 class FilesystemStorage:
@@ -125,6 +126,22 @@ class FilesystemStorage:
         sources = [(self._path(part.id), part.length) for part in parts]
         await anyio.to_thread.run_sync(self._concatenate, self._path(upload_id), sources)
         return {}
+
+    async def claim(self, deployment_id: str) -> bool:
+        return await anyio.to_thread.run_sync(self._claim, deployment_id)
+
+    def _claim(self, deployment_id: str) -> bool:
+        marker = self.root / DEPLOYMENT_MARKER
+        try:
+            fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return marker.read_text(encoding="ascii").strip() == deployment_id
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(deployment_id)
+            file.flush()
+            os.fsync(file.fileno())
+        _fsync_directory(self.root)
+        return True
 
     async def ping(self) -> None:
         if not await anyio.to_thread.run_sync(os.access, self.root, os.W_OK):

@@ -21,6 +21,7 @@ class MemoryStorage:
     def __init__(self, capabilities: frozenset[Capability] = ALL_CAPABILITIES) -> None:
         self.capabilities = capabilities
         self.blobs: dict[str, bytearray] = {}
+        self.deployment: str | None = None
         self._changed: dict[str, float] = {}
 
     async def create(self, upload_id: str) -> StoreState:
@@ -79,6 +80,10 @@ class MemoryStorage:
         )
         self._changed[upload_id] = time.time()
         return {}
+
+    async def claim(self, deployment_id: str) -> bool:
+        self.deployment = self.deployment or deployment_id
+        return self.deployment == deployment_id
 
     async def ping(self) -> None:
         return None

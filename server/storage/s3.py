@@ -44,6 +44,7 @@ MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_SIZE = 64 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
 _TAIL = ".tail."
+DEPLOYMENT_MARKER = ".medpress-deployment"
 T = TypeVar("T")
 
 
@@ -163,7 +164,7 @@ class S3Storage:
                 verify()
             accepted = True
         finally:
-            if verify is None or accepted:
+            if received and (verify is None or accepted):
                 with anyio.CancelScope(shield=True):
                     tail_key = await self._put_tail(upload_id, buffer) if buffer else None
                     if offset + received != recorded.offset or tail_key != recorded.tail_key:
@@ -225,7 +226,7 @@ class S3Storage:
         uploaded: list[_Part] = []
         pending = bytearray()
         try:
-            for index, part in enumerate(parts):
+            for part in parts:
                 source = self.key(part.id)
                 position = 0
                 if pending:
@@ -239,7 +240,7 @@ class S3Storage:
                 remaining = part.length - position
                 if remaining == 0:
                     continue
-                if remaining >= MIN_PART_SIZE or index == len(parts) - 1:
+                if remaining >= MIN_PART_SIZE:  # S3 copies ranges of sources over 5 MB only
                     uploaded.append(
                         await self._copy_part(
                             key, multipart, len(uploaded) + 1, source, position, part.length
@@ -247,7 +248,7 @@ class S3Storage:
                     )
                 else:
                     pending += await self._range(source, position, part.length)
-            if pending:
+            if pending:  # the last part may be small
                 uploaded.append(await self._upload_part(key, multipart, len(uploaded) + 1, pending))
             total = sum(part.length for part in parts)
             if not uploaded:
@@ -260,6 +261,17 @@ class S3Storage:
                 await self._abort(key, multipart.upload_id)
             raise
         return _COMPLETED
+
+    async def claim(self, deployment_id: str) -> bool:
+        key = f"{self.prefix}{DEPLOYMENT_MARKER}"
+        try:
+            response = await self.call(self.client.get_object, Bucket=self.bucket, Key=key)
+        except self.client.exceptions.NoSuchKey:
+            await self.call(
+                self.client.put_object, Bucket=self.bucket, Key=key, Body=deployment_id.encode()
+            )
+            return True
+        return (await anyio.to_thread.run_sync(response["Body"].read)).decode() == deployment_id
 
     async def ping(self) -> None:
         await self.call(self.client.head_bucket, Bucket=self.bucket)
@@ -387,8 +399,10 @@ class S3Storage:
             )
 
     def _upload_id_of(self, key: str) -> str | None:
-        name = key[len(self.prefix) :].split(".", 1)[0]
-        return name if is_upload_id(name) else None
+        """The upload a key of ours belongs to (``<id>`` or ``<id>.tail.<hex>``), else None."""
+        name, _, rest = key[len(self.prefix) :].partition(".")
+        ours = not rest or (rest.startswith("tail.") and rest.count(".") == 1)
+        return name if ours and is_upload_id(name) else None
 
     async def _multipart_uploads(self, older_than: float) -> AsyncIterator[tuple[str, str]]:
         extra: dict[str, str] = {}

@@ -129,7 +129,12 @@ class UploadLocks:
                 yield False
                 return
             hold.lock.acquire_nowait()
-            if self._shared is not None and not await self._shared.try_lock(upload_id):
+            try:
+                shared_free = self._shared is None or await self._shared.try_lock(upload_id)
+            except BaseException:
+                hold.lock.release()
+                raise
+            if not shared_free:
                 hold.lock.release()
                 yield False
                 return

@@ -12,16 +12,16 @@ when the storage declares the matching `Capability`.
 
 import logging
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from email.utils import formatdate
 
 import msgspec
 
 from server import faults
 from server.auth.principal import Principal
-from server.db.registry import Registry, UploadInfo
-from server.storage import Capability, Part, Storage, is_upload_id, new_upload_id
+from server.db.registry import OffsetConflict, Registry, UploadInfo
+from server.storage import Capability, Part, Storage, StoreState, is_upload_id, new_upload_id
 from server.tus import errors
 from server.tus.checksum import ALGORITHMS, ChunkChecksum
 from server.tus.concat import format_concat, parse_concat
@@ -36,7 +36,7 @@ log = logging.getLogger("medpress.tus")
 PATCH_CONTENT_TYPE = "application/offset+octet-stream"
 BASE_PATH = "/files"
 SWEEP_BATCH = 500
-ORPHAN_MIN_AGE = 60.0  # bytes younger than this may belong to an upload being created
+ORPHAN_MIN_AGE = 3600.0  # bytes younger than this may belong to an upload being created
 
 
 class TusProtocol:
@@ -108,7 +108,8 @@ class TusProtocol:
         info = _new_info(
             owner, principal, metadata, length=length, concat=concat.kind if concat else None
         )
-        info = msgspec.structs.replace(info, store=await self._storage.create(info.id))
+        with _storage_failures(info.id):
+            info = msgspec.structs.replace(info, store=await self._storage.create(info.id))
         info = msgspec.structs.replace(info, created_at=self._clock(), updated_at=self._clock())
         await self._registry.add(info)
         log.info("upload created id=%s length=%s", info.id, length)
@@ -235,6 +236,12 @@ class TusProtocol:
         async with self._locks.exclusive("orphans") as mine:
             if not mine:
                 return 0
+            if not await self._storage.claim(await self._registry.deployment_id()):
+                log.warning(
+                    "orphan pass skipped: the storage is marked as another deployment's "
+                    "(is the database URL right?)"
+                )
+                return 0
             older_than = self._clock() - max(self._expiry, ORPHAN_MIN_AGE)
             return await self._storage.remove_orphans(self._registry.existing, older_than)
 
@@ -250,8 +257,8 @@ class TusProtocol:
             if info.is_complete and not info.finished:
                 try:  # never delete a complete upload: finish it
                     await self._finish(info)
-                except TusError:
-                    pass  # logged; the next sweep tries again
+                except TusError:  # logged; tried again later, after the others
+                    await self._registry.update(upload_id)
                 return 0
             if expired_only and not self._is_expired(info):
                 return 0
@@ -264,7 +271,10 @@ class TusProtocol:
         """The row goes first: without it the upload no longer exists (and leftover bytes
         are orphans the orphan pass removes)."""
         await self._registry.remove(info.id)
-        await self._storage.delete(info.id, info.store)
+        try:
+            await self._storage.delete(info.id, info.store)
+        except Exception as error:  # noqa: BLE001 - the upload is gone; the orphan pass retries
+            log.warning("deleting bytes failed id=%s error=%s", info.id, type(error).__name__)
 
     async def _create_final(self, info: UploadInfo, part_ids: Iterable[str]) -> UploadInfo:
         """concatenation: the storage assembles the final from the parts, which are locked
@@ -278,9 +288,10 @@ class TusProtocol:
             length = sum(part.length or 0 for part in parts)
             if length > self._max_size:
                 raise TusError(errors.MAX_SIZE_EXCEEDED)
-            store = await self._storage.concatenate(
-                info.id, [Part(part.id, part.store, part.length or 0) for part in parts]
-            )
+            with _storage_failures(info.id):
+                store = await self._storage.concatenate(
+                    info.id, [Part(part.id, part.store, part.length or 0) for part in parts]
+                )
             now = self._clock()
             info = msgspec.structs.replace(
                 info,
@@ -342,26 +353,33 @@ class TusProtocol:
             if checksum is not None:
                 checksum.verify()
 
-        async def checkpoint(new_offset: int, store: dict[str, object]) -> None:
-            await self._registry.update(info.id, offset=new_offset, store=store)
-
-        if info.finished:  # nothing more to store: any byte is one too many
+        if info.is_complete:  # nothing more to store: any byte is one too many
             async for _ in limited:
                 pass
             if limited.overflowed:
                 raise TusError(overflow)
-            return info
+            return info if info.finished else await self._finish(info)
+
+        recorded = info
+
+        async def checkpoint(new_offset: int, store: StoreState) -> None:
+            nonlocal recorded
+            recorded = await self._registry.advance(
+                info.id, expected=recorded.offset, offset=new_offset, store=store
+            )
+
         all_or_nothing = checksum is not None or content_length is None
-        written = await self._storage.write(
-            info.id,
-            info.store,
-            offset,
-            stream,
-            checkpoint=checkpoint,
-            verify=verify if all_or_nothing else None,
-        )
-        log.info("upload chunk id=%s offset=%d..%d", info.id, offset, written.offset)
-        info = msgspec.structs.replace(info, offset=written.offset, store=written.store)
+        with _storage_failures(info.id):
+            await self._storage.write(
+                info.id,
+                info.store,
+                offset,
+                stream,
+                checkpoint=checkpoint,
+                verify=verify if all_or_nothing else None,
+            )
+        log.info("upload chunk id=%s offset=%d..%d", info.id, offset, recorded.offset)
+        info = recorded
         if info.is_complete and not info.finished:
             faults.trip("kill-before-finish")
             info = await self._finish(info)
@@ -383,11 +401,8 @@ class TusProtocol:
         offset it sees stays short of the length until the upload is finished.
         """
         assert info.length is not None
-        try:
+        with _storage_failures(info.id):
             store = await self._storage.finish(info.id, info.store, info.length)
-        except Exception as error:  # noqa: BLE001 - any storage failure: 503, bytes kept
-            log.warning("upload finishing failed id=%s error=%s", info.id, type(error).__name__)
-            raise TusError(errors.STORAGE_UNAVAILABLE) from None
         info = await self._registry.update(info.id, state="finished", store=store)
         log.info("upload complete id=%s size=%d", info.id, info.offset)
         return info
@@ -529,6 +544,22 @@ class _LimitedBody:
             left -= len(chunk)
             if chunk:
                 yield chunk
+
+
+@contextmanager
+def _storage_failures(upload_id: str) -> Iterator[None]:
+    """Storage that fails is the server's trouble, not the request's: 503 with Retry-After
+    (the bytes recorded so far are kept). Progress another writer moved on is a 409."""
+    try:
+        yield
+    except TusError:
+        raise
+    except OffsetConflict:
+        log.warning("upload progress conflict id=%s", upload_id)
+        raise TusError(errors.MISMATCHED_OFFSET) from None
+    except Exception as error:  # noqa: BLE001 - any storage failure: 503, bytes kept
+        log.warning("storage failed id=%s error=%s", upload_id, type(error).__name__)
+        raise TusError(errors.STORAGE_UNAVAILABLE) from None
 
 
 def _has_chunk(headers: HeaderReader) -> bool:

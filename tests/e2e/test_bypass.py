@@ -6,6 +6,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import stored_uploads, upload_metadata
+
 
 def test_bypass_works_when_python_never_loads(page, server, outside_requests, clip720: Path):
     # Python's runtime is made unreachable: the page must still send the original.
@@ -36,3 +38,55 @@ def test_bypass_interrupts_compression(open_app, clip720: Path):
     page.wait_for_timeout(1000)  # Python, cancelled, must not overwrite the result
     expect(status).to_have_attribute("data-state", "bypassed")
     assert page.request.get(status.get_attribute("data-upload-url")).body() == clip720.read_bytes()
+
+
+def test_a_bypass_before_python_loads_stays_bypassed_after(page, server, outside_requests, clip720):
+    """Python finishing its load later must not offer the bypassed clip again."""
+    held = []
+    page.route("**/pyodide.asm.wasm", held.append)  # Python's runtime waits until released
+    before = stored_uploads(server)
+    page.goto(server.url)
+    status = page.get_by_test_id("status")
+    page.get_by_test_id("file-input").set_input_files(clip720)
+    page.get_by_test_id("bypass").click()
+    expect(status).to_have_attribute("data-state", "bypassed", timeout=60_000)
+    url = status.get_attribute("data-upload-url")
+
+    for route in held:
+        route.continue_()
+    page.wait_for_function("document.documentElement.dataset.python === 'attached'", timeout=120_000)
+    expect(status).to_have_attribute("data-state", "bypassed")
+    expect(status).to_have_attribute("data-upload-url", url)
+    expect(page.get_by_test_id("start")).to_be_disabled()
+    page.get_by_test_id("priority").select_option("urgent")  # would preview it again
+    page.wait_for_timeout(1000)
+    expect(status).to_have_attribute("data-state", "bypassed")
+    assert len(stored_uploads(server) - before) == 1  # one copy on the server
+    assert page.request.get(url).body() == clip720.read_bytes()
+
+
+def test_a_bypass_joins_the_original_python_is_already_sending(open_app, server, clip720):
+    """Compression would not help, so Python is sending the original: the bypass joins that
+    upload instead of starting a second one."""
+    page = open_app()
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 600_000},
+    )
+    before = stored_uploads(server)
+    status = page.get_by_test_id("status")
+    page.get_by_test_id("file-input").set_input_files(clip720)
+    page.get_by_test_id("preset").select_option("medical-high")  # little gain: the original goes
+    page.get_by_test_id("start").click()
+    expect(status).to_have_attribute("data-state", "uploading", timeout=60_000)
+    page.wait_for_timeout(500)
+    page.get_by_test_id("bypass").click()
+    expect(status).to_have_attribute("data-state", "bypassed", timeout=60_000)
+    url = status.get_attribute("data-upload-url")
+    page.wait_for_timeout(1000)  # Python, cancelled, must neither overwrite nor abort it
+    expect(status).to_have_attribute("data-state", "bypassed")
+    assert upload_metadata(page, url)["reason"] == "little-gain"  # the upload it joined
+    assert len(stored_uploads(server) - before) == 1
+    assert page.request.get(url).body() == clip720.read_bytes()

@@ -9,6 +9,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 
 from server.app import create_app
+from server.db.database import Database
 from server.db.registry import UploadInfo
 from server.settings import Settings
 from server.storage import FilesystemStorage, Storage
@@ -171,3 +172,13 @@ def bearer(served: TestClient[Litestar]) -> Callable[..., httpx.Client]:
         )
 
     return make
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An opened registry database: the embedded SQLite, and a fresh PostgreSQL one."""
+    url = request.getfixturevalue("database_url") if request.param == "postgresql" else None
+    database = Database(url or f"sqlite:///{tmp_path}/medpress.db")
+    await database.open()
+    yield database
+    await database.close()

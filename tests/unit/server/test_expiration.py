@@ -184,3 +184,17 @@ def test_a_failing_sweep_is_logged_and_retried(
     with TestClient(app):
         time.sleep(0.2)
     assert caplog.text.count("sweep failed") >= 2
+
+
+@pytest.mark.anyio
+async def test_a_patch_finishes_a_complete_upload_without_writing() -> None:
+    now = [1_000_000.0]
+    tus, storage, registry = _tus(now)
+    upload_id = await _create(tus, 4)
+    await storage.write(upload_id, {}, 0, _body(b"data"), checkpoint=_recorder(registry, upload_id))
+    reply = await tus.patch(upload_id, _patch(4), _no_body(), OWNER)
+    assert reply["Upload-Offset"] == "4"
+    assert (await registry.get(upload_id)).finished  # type: ignore[union-attr]
+    with pytest.raises(TusError) as error:  # still nothing more may be written
+        await tus.patch(upload_id, _patch(4), _body(b"x"), OWNER)
+    assert error.value.status == 413

@@ -66,15 +66,6 @@ def test_deferred_lengths_count_once_declared(limited: TestClient) -> None:
     assert declared.status_code == 429
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path) -> Database:  # type: ignore[no-untyped-def]
-    url = request.getfixturevalue("database_url") if request.param == "postgresql" else None
-    database = Database(url or f"sqlite:///{tmp_path}/medpress.db")
-    await database.open()
-    yield database
-    await database.close()
-
-
 async def test_usage_counts_what_a_principal_has_under_way(database: Database) -> None:
     registry, now = database.registry, time.time()
 
@@ -85,8 +76,9 @@ async def test_usage_counts_what_a_principal_has_under_way(database: Database) -
     await add("user:a")
     await add("user:a", state="finished")
     await add("user:a", length=None, offset=7)
-    await add("user:a", concat="final", state="finished", length=20)  # its parts count instead
+    await add("user:a", concat="final", state="finished", length=20)
+    await add("user:a", concat="partial", state="finished", concatenated_into="f" * 32)  # in it
     await add("user:a", created_at=now - 2 * 86400, updated_at=now - 2 * 86400)  # stale, old
     await add("user:b", length=1000)
     usage = await registry.usage("user:a", active_since=now - 3600, created_since=now - 86400)
-    assert (usage.active, usage.bytes) == (2, 27)
+    assert (usage.active, usage.bytes) == (2, 47)

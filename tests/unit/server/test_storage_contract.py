@@ -818,3 +818,10 @@ async def test_s3_ping_fails_without_its_bucket(s3_storage: S3Storage) -> None:
     missing = S3Storage(s3_storage.client, s3_storage.bucket + "-missing")
     with pytest.raises(ClientError):
         await missing.ping()
+
+
+async def test_a_storage_belongs_to_the_first_deployment_that_claims_it(backend: Storage) -> None:
+    mine, theirs = new_upload_id(), new_upload_id()
+    assert await backend.claim(mine)
+    assert await backend.claim(mine)
+    assert not await backend.claim(theirs)
