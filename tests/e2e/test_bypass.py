@@ -43,7 +43,7 @@ def test_bypass_interrupts_compression(open_app, clip720: Path):
 def test_a_bypass_before_python_loads_stays_bypassed_after(page, server, outside_requests, clip720):
     """Python finishing its load later must not offer the bypassed clip again."""
     held = []
-    page.route("**/pyodide.asm.wasm", held.append)  # Python's runtime waits until released
+    page.route("**/pyodide.asm.wasm", lambda route: held.append(route))  # held until released
     before = stored_uploads(server)
     page.goto(server.url)
     status = page.get_by_test_id("status")
