@@ -16,8 +16,11 @@ Payloads carry upload ids only. Notifications an instance sends itself are ignor
 Within one instance the locks are not re-entrant: ``try_lock`` of a name this instance already
 holds returns False, so one ``unlock`` always frees the name.
 
-If the connection is lost, every lock it held is gone (another instance may take them at once);
-the next call reconnects and logs a warning naming the ids that were held.
+If the connection is lost, every lock it held is gone (another instance may take them at once).
+A heartbeat (``SELECT 1`` every second, with a timeout) notices within seconds, even on a
+half-open socket, and hands the ids that were held to ``on_lost``, so their PATCHes stop; the
+next call reconnects. (Progress is recorded compare-and-set, so a writer that lost its lock
+cannot overwrite the new holder's.)
 
 ``exclusive(name)`` is for work that one instance of the cluster should do at a time (a sweep):
 a transaction-level ``pg_try_advisory_xact_lock`` on a separate short-lived connection.
@@ -37,6 +40,8 @@ logger = logging.getLogger("medpress.db")
 CHANNEL = "medpress_locks"
 _KEY_NAMESPACE = b"medpress/lock/"
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+HEARTBEAT_SECONDS = 1.0
+QUERY_TIMEOUT_SECONDS = 3.0
 
 
 def advisory_key(name: str) -> int:
@@ -55,6 +60,8 @@ class PgAdvisoryLocks:
     def __init__(self, dsn: str, *, keepalive_seconds: int = 2) -> None:
         self.on_release_request: Callable[[str], None] | None = None
         self.on_yield: Callable[[str], None] | None = None
+        self.on_lost: Callable[[set[str]], None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
         self._dsn = dsn
         self._keepalive = str(keepalive_seconds)
         self._connection: asyncpg.Connection | None = None
@@ -66,8 +73,12 @@ class PgAdvisoryLocks:
         async with self._mutex:
             self._started = True
             await self._live_connection()
+        self._heartbeat = asyncio.get_running_loop().create_task(self._beat())
 
     async def close(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            self._heartbeat = None
         async with self._mutex:
             self._started = False
             self._held.clear()
@@ -81,7 +92,11 @@ class PgAdvisoryLocks:
             if name in self._held:
                 return False
             key = advisory_key(name)
-            taken = bool(await connection.fetchval("SELECT pg_try_advisory_lock($1)", key))
+            taken = bool(
+                await connection.fetchval(
+                    "SELECT pg_try_advisory_lock($1)", key, timeout=QUERY_TIMEOUT_SECONDS
+                )
+            )
             if taken:
                 self._held.add(name)
             return taken
@@ -91,7 +106,11 @@ class PgAdvisoryLocks:
             connection = await self._live_connection()
             if name in self._held:
                 self._held.discard(name)
-                await connection.fetchval("SELECT pg_advisory_unlock($1)", advisory_key(name))
+                await connection.fetchval(
+                    "SELECT pg_advisory_unlock($1)",
+                    advisory_key(name),
+                    timeout=QUERY_TIMEOUT_SECONDS,
+                )
 
     async def ask_release(self, name: str) -> None:
         await self._notify("release:" + _check_upload_id(name))
@@ -135,12 +154,7 @@ class PgAdvisoryLocks:
         if self._connection is not None and not self._connection.is_closed():
             return self._connection
         if self._connection is not None:
-            logger.warning(
-                "advisory lock connection lost; reconnecting; locks lost: %s",
-                ", ".join(sorted(self._held)) or "none",
-            )
-            self._held.clear()
-            self._connection = None
+            self._lost("closed")
         connection = await self._connect()
         try:
             await connection.add_listener(CHANNEL, self._on_notification)
@@ -149,6 +163,32 @@ class PgAdvisoryLocks:
             raise
         self._connection = connection
         return connection
+
+    async def _beat(self) -> None:
+        """Notice a lost (or silently half-open) lock connection within seconds."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                async with self._mutex:
+                    connection = await self._live_connection()
+                    await connection.fetchval("SELECT 1", timeout=QUERY_TIMEOUT_SECONDS)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                async with self._mutex:
+                    self._lost(type(error).__name__)
+
+    def _lost(self, why: str) -> None:
+        """The session is gone, and every lock it held with it. Call with ``_mutex`` held."""
+        held, self._held = self._held, set()
+        if self._connection is not None:
+            self._connection.terminate()
+            self._connection = None
+        logger.warning(
+            "advisory lock connection lost (%s); locks lost: %s",
+            why,
+            ", ".join(sorted(held)) or "none",
+        )
+        if held and self.on_lost is not None:
+            self.on_lost(held)
 
     def _on_notification(
         self, connection: asyncpg.Connection, pid: int, channel: str, payload: str

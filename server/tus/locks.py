@@ -33,6 +33,7 @@ class SharedLocks(Protocol):
 
     on_release_request: Callable[[str], None] | None
     on_yield: Callable[[str], None] | None
+    on_lost: Callable[[set[str]], None] | None
 
     async def try_lock(self, name: str) -> bool: ...
 
@@ -100,6 +101,7 @@ class UploadLocks:
         if shared is not None:
             shared.on_release_request = self._release_requested_elsewhere
             shared.on_yield = self._yielding_elsewhere
+            shared.on_lost = self._lost
 
     @asynccontextmanager
     async def hold(self, upload_id: str) -> AsyncIterator[Hold]:
@@ -220,6 +222,13 @@ class UploadLocks:
                 await shared.announce_yield(upload_id)
 
             self._spawn(announce)
+
+    def _lost(self, upload_ids: set[str]) -> None:
+        """The cluster locks of these uploads are gone: their PATCHes stop, record, answer."""
+        for upload_id in upload_ids:
+            hold = self._holds.get(upload_id)
+            if hold is not None and hold.lock.locked():
+                hold.request_release()
 
     def _yielding_elsewhere(self, upload_id: str) -> None:
         self._yielding[upload_id] = self._clock()

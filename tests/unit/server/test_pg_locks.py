@@ -103,6 +103,9 @@ async def test_terminated_holder_backend_frees_its_locks_and_the_holder_reconnec
 ) -> None:
     a, b = instances
     upload = new_id()
+    lost: list[set[str]] = []
+    a.on_lost = lost.append
+    caplog.set_level(logging.WARNING, logger="medpress.db")
     assert await a.try_lock(upload)
     [holder] = await advisory_holders(database_url)
     admin = await asyncpg.connect(database_url)
@@ -111,8 +114,11 @@ async def test_terminated_holder_backend_frees_its_locks_and_the_holder_reconnec
     finally:
         await admin.close()
     assert await b.try_lock(upload)
-    with caplog.at_level(logging.WARNING, logger="medpress.db"):
-        assert not await a.try_lock(upload)  # A reconnected; B holds it now
+    with anyio.fail_after(WAIT):  # the heartbeat tells A's holders, so their PATCHes stop
+        while not lost:
+            await anyio.sleep(0.05)
+    assert lost == [{upload}]
+    assert not await a.try_lock(upload)  # A reconnected; B holds it now
     assert f"locks lost: {upload}" in caplog.text
     await b.unlock(upload)
     assert await a.try_lock(upload)
