@@ -12,6 +12,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from server import faults
+from server.audit.controller import create_audit_router
+from server.audit.trail import AuditTrail
+from server.audit.webhook import webhook_notifier
 from server.auth.principal import Principals
 from server.db.database import Database
 from server.db.legacy_import import import_legacy
@@ -91,6 +94,7 @@ def create_app(
     )
     storage = storage or create_storage(settings)
     database = None
+    trail = None
     if registry is None:
         database = Database(
             settings.database,
@@ -98,6 +102,10 @@ def create_app(
             pool_timeout=settings.db_pool_timeout,
         )
         registry = database.registry
+        notify = (
+            webhook_notifier(settings.bypass_webhook_url) if settings.bypass_webhook_url else None
+        )
+        trail = AuditTrail(database.engine, notify)
     tus = TusProtocol(
         storage,
         registry,
@@ -109,6 +117,7 @@ def create_app(
             max_bytes_per_day=settings.max_bytes_per_day,
             expiry=settings.upload_expiry,
         ),
+        on_created=trail.upload_created if trail else None,
         locks=UploadLocks(
             wait=settings.lock_wait,
             stale_after=settings.lock_stale_after,
@@ -151,6 +160,7 @@ def create_app(
             healthz,
             readyz,
             create_tus_router(tus, principals),
+            *([create_audit_router(trail)] if trail else []),
             create_static_router(),
         ],
         dependencies={
@@ -171,6 +181,7 @@ def create_app(
     )
     app.state.tus = tus
     app.state.registry = registry
+    app.state.trail = trail
     app.state.readiness = readiness(database_ready, storage_ready)
     app.asgi_handler = method_override(app.asgi_handler)
     return app

@@ -5,11 +5,13 @@ medpress migrate [--database-url postgresql://…]          create or upgrade th
                                                           and import uploads of the old layout
 medpress token --user NAME [--case REF] [--ttl SECONDS]   mint a Bearer token
 medpress uploads                                          list uploads (admins)
+medpress audit [--limit N]                                the bypass audit trail (admins)
 """
 
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -54,7 +56,9 @@ def token(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     try:
-        minted = mint_token(settings.secret, args.user, args.case, ttl_seconds=args.ttl)
+        minted = mint_token(
+            settings.secret, args.user, args.case, admin=args.admin, ttl_seconds=args.ttl
+        )
     except TokenError:
         print(
             "medpress: --user must be 1-64 letters, digits or . _ @ - (starting with a letter "
@@ -127,6 +131,37 @@ def uploads(args: argparse.Namespace) -> int:
     return 0
 
 
+def audit(args: argparse.Namespace) -> int:
+    """Admins: the bypass audit trail, newest first."""
+    import anyio
+
+    from server.audit.trail import AuditTrail
+    from server.db.database import Database
+
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    database = Database(settings.database)
+
+    async def listing() -> None:
+        try:
+            await database.open()
+            entries = await AuditTrail(database.engine).entries(args.limit)
+        finally:
+            await database.close()
+        print("at (UTC)\tprincipal\tupload\treason\tpriority\tsize")
+        for entry in entries:
+            at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.at))
+            size = "?" if entry.size is None else str(entry.size)
+            print(
+                f"{at}\t{entry.principal}\t{entry.upload_id}\t{entry.reason}\t"
+                f"{entry.priority}\t{size}"
+            )
+
+    anyio.run(listing)
+    return 0
+
+
 def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from server.settings import SettingsError, load_settings
 
@@ -166,6 +201,9 @@ def _parser() -> argparse.ArgumentParser:
         "--case", help="opaque case reference from the host clinical system (stored, never logged)"
     )
     token_parser.add_argument(
+        "--admin", action="store_true", help="may read the audit trail (GET /api/audit)"
+    )
+    token_parser.add_argument(
         "--ttl", type=int, default=12 * 60 * 60, help="seconds the token is valid (default 12 h)"
     )
     _add_common(token_parser)
@@ -176,6 +214,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_common(migrate_parser)
     migrate_parser.set_defaults(run=migrate)
+
+    audit_parser = commands.add_parser("audit", help="the bypass audit trail (admins)")
+    audit_parser.add_argument("--limit", type=int, default=100, help="newest entries to show")
+    _add_common(audit_parser)
+    audit_parser.set_defaults(run=audit)
 
     uploads_parser = commands.add_parser(
         "uploads", help="list uploads with owner, progress and case reference (admins)"

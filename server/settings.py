@@ -28,6 +28,7 @@ MEDPRESS_MAX_CONNECTIONS  concurrent connections and requests per instance, defa
 MEDPRESS_SHUTDOWN_GRACE   seconds in-flight requests get to finish on SIGTERM, default 30
 MEDPRESS_MAX_ACTIVE_UPLOADS  unfinished uploads one principal may have at once, default 100 (429)
 MEDPRESS_MAX_BYTES_PER_DAY   bytes one principal may start uploading per 24 h, default 200 GiB (429)
+MEDPRESS_BYPASS_WEBHOOK_URL  http(s) URL that receives a JSON POST for every emergency bypass
 MEDPRESS_FAULTS           tests only: fault points to arm (see server/faults.py)
 """
 
@@ -81,6 +82,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_timeout: float = 30.0
     faults: dict[str, int] = {}
     public_url: str | None = None
+    bypass_webhook_url: str | None = None
     max_connections: int = 1000
     shutdown_grace: float = 30.0
     max_active_uploads: int = 100
@@ -152,7 +154,10 @@ def load_settings(
         db_pool_size=_integer(env, "MEDPRESS_DB_POOL_SIZE", 10, 1, 500),
         db_pool_timeout=_seconds(env, "MEDPRESS_DB_POOL_TIMEOUT", 30, minimum=0.1),
         faults=_faults(env.get("MEDPRESS_FAULTS", "")),
-        public_url=_public_url(env.get("MEDPRESS_PUBLIC_URL")),
+        public_url=_url(env.get("MEDPRESS_PUBLIC_URL"), "MEDPRESS_PUBLIC_URL"),
+        bypass_webhook_url=_url(
+            env.get("MEDPRESS_BYPASS_WEBHOOK_URL"), "MEDPRESS_BYPASS_WEBHOOK_URL"
+        ),
         max_connections=_integer(env, "MEDPRESS_MAX_CONNECTIONS", 1000, 10, 1_000_000),
         shutdown_grace=_seconds(env, "MEDPRESS_SHUTDOWN_GRACE", 30),
         max_active_uploads=_integer(env, "MEDPRESS_MAX_ACTIVE_UPLOADS", 100, 1, 1_000_000),
@@ -197,14 +202,12 @@ def _database_url(url: str | None) -> str | None:
     return url
 
 
-def _public_url(url: str | None) -> str | None:
+def _url(url: str | None, name: str) -> str | None:
     if not url:
         return None
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
-        raise SettingsError(
-            f"MEDPRESS_PUBLIC_URL must be an http:// or https:// address, not {url!r}."
-        )
-    return url.rstrip("/")
+        raise SettingsError(f"{name} must be an http:// or https:// address, not {url!r}.")
+    return url.rstrip("/") if name == "MEDPRESS_PUBLIC_URL" else url
 
 
 def _faults(spec: str) -> dict[str, int]:

@@ -31,6 +31,7 @@ class Principal(msgspec.Struct, frozen=True):
     kind: Literal["session", "user"]
     id: str
     case_ref: str | None = None  # from a token; stored with uploads, never logged
+    admin: bool = False  # may read the audit trail (a token minted with --admin)
 
     @property
     def owner(self) -> str:
@@ -73,4 +74,4 @@ class Principals:
         if scheme.lower() != "bearer":
             return None
         claims = verified_claims(token.strip(), self._secret)
-        return Principal("user", claims.sub, claims.case) if claims else None
+        return Principal("user", claims.sub, claims.case, claims.admin) if claims else None

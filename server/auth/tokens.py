@@ -24,11 +24,12 @@ UserName = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,6
 CaseRef = Annotated[str, msgspec.Meta(pattern=r"^[!-~]{1,128}$")]  # printable ASCII, no spaces
 
 
-class TokenClaims(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class TokenClaims(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     sub: UserName
     iat: int
     exp: int
     case: CaseRef | None = None
+    admin: bool = False  # omitted unless set, so other tokens read as before
 
 
 _encode_claims = msgspec.json.Encoder().encode
@@ -44,11 +45,12 @@ def mint_token(
     user: str,
     case: str | None = None,
     *,
+    admin: bool = False,
     ttl_seconds: int = DEFAULT_TTL_SECONDS,
     now: float | None = None,
 ) -> str:
     issued = int(time.time() if now is None else now)
-    claims = TokenClaims(sub=user, iat=issued, exp=issued + ttl_seconds, case=case)
+    claims = TokenClaims(sub=user, iat=issued, exp=issued + ttl_seconds, case=case, admin=admin)
     try:  # validate through the decoder, so minting and verifying agree
         _decode_claims(_encode_claims(claims))
     except msgspec.ValidationError as error:

@@ -40,3 +40,18 @@ deployment = Table(
     Column("singleton", Integer, primary_key=True),
     Column("id", String(32), nullable=False),
 )
+
+# Append-only: every bypass (an original sent on a clinician's say-so, or an emergency). No file
+# name, no metadata value: who, which upload, why (a code), how big, when.
+audit = Table(
+    "audit",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False),
+    Column("principal", String(80), nullable=False),
+    Column("upload_id", String(32), nullable=False),
+    Column("reason", String(24), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("size", BigInteger),
+    Index("ix_audit_at", "at"),
+)

@@ -21,6 +21,7 @@ from typing import Protocol
 
 import anyio
 
+from server.background import spawn
 from server.tus import errors
 from server.tus.errors import TusError
 
@@ -216,12 +217,7 @@ class UploadLocks:
             return
         hold.request_release()
         if self._shared is not None:
-            shared = self._shared
-
-            async def announce() -> None:
-                await shared.announce_yield(upload_id)
-
-            self._spawn(announce)
+            spawn(self._shared.announce_yield(upload_id))
 
     def _lost(self, upload_ids: set[str]) -> None:
         """The cluster locks of these uploads are gone: their PATCHes stop, record, answer."""
@@ -235,14 +231,3 @@ class UploadLocks:
         if len(self._yielding) > 10_000:  # announcements nobody waited for
             cutoff = self._clock() - RELEASE_GRACE_SECONDS
             self._yielding = {k: v for k, v in self._yielding.items() if v >= cutoff}
-
-    @staticmethod
-    def _spawn(work: Callable[[], object]) -> None:
-        import asyncio
-
-        task = asyncio.get_running_loop().create_task(work())  # type: ignore[arg-type]
-        _background.add(task)
-        task.add_done_callback(_background.discard)
-
-
-_background: set[object] = set()

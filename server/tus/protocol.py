@@ -12,7 +12,7 @@ when the storage declares the matching `Capability`.
 
 import logging
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from email.utils import formatdate
 
@@ -49,6 +49,7 @@ class TusProtocol:
         expiry: float | None = None,
         locks: UploadLocks | None = None,
         quotas: Quotas | None = None,
+        on_created: Callable[[UploadInfo], Awaitable[None]] | None = None,
         max_metadata_size: int = MAX_HEADER_BYTES,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -57,6 +58,7 @@ class TusProtocol:
         self._max_size = max_size
         self._locks = locks or UploadLocks()
         self._quotas = quotas
+        self._on_created = on_created  # the audit trail records bypasses here
         self._max_metadata_size = max_metadata_size
         self._clock = clock
         self.extensions = tuple(c for c in Capability if c in storage.capabilities)
@@ -113,6 +115,7 @@ class TusProtocol:
         info = msgspec.structs.replace(info, created_at=self._clock(), updated_at=self._clock())
         await self._registry.add(info)
         log.info("upload created id=%s length=%s", info.id, length)
+        await self._announce(info)
         location = {"Location": f"{BASE_PATH}/{info.id}"}
         if length == 0:
             async with self._locks.hold(info.id):
@@ -267,6 +270,15 @@ class TusProtocol:
         log.info("upload removed id=%s reason=%s", upload_id, reason)
         return 1
 
+    async def _announce(self, info: UploadInfo) -> None:
+        if self._on_created is None:
+            return
+        try:
+            await self._on_created(info)
+        except Exception as error:  # noqa: BLE001 - the audit must not be skipped: retry later
+            log.warning("recording upload failed id=%s error=%s", info.id, type(error).__name__)
+            raise TusError(errors.STORAGE_UNAVAILABLE) from None
+
     async def _remove(self, info: UploadInfo) -> None:
         """The row goes first: without it the upload no longer exists (and leftover bytes
         are orphans the orphan pass removes)."""
@@ -307,6 +319,7 @@ class TusProtocol:
             for part_id in set(part_ids):
                 await self._registry.update(part_id, concatenated_into=info.id)
         log.info("upload concatenated id=%s parts=%d size=%d", info.id, len(part_ids), length)
+        await self._announce(info)
         return info
 
     async def _append(

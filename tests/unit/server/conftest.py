@@ -160,11 +160,11 @@ def s3_storage(s3_client) -> Storage:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def bearer(served: TestClient[Litestar]) -> Callable[..., httpx.Client]:
-    """``bearer(user, case=None)``: a client that proves who it is with a minted token."""
+    """``bearer(user, case=None, admin=False)``: a client that proves who it is with a token."""
     from server.auth.tokens import mint_token
 
-    def make(user: str, case: str | None = None) -> httpx.Client:
-        token = mint_token(SECRET, user, case)
+    def make(user: str, case: str | None = None, admin: bool = False) -> httpx.Client:
+        token = mint_token(SECRET, user, case, admin=admin)
         return httpx.Client(
             transport=served._transport,
             base_url=served.base_url,
