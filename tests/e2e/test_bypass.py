@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import stored_uploads, upload_metadata
@@ -63,6 +64,7 @@ def test_a_bypass_before_python_loads_stays_bypassed_after(page, server, outside
     expect(status).to_have_attribute("data-state", "bypassed")
     assert len(stored_uploads(server) - before) == 1  # one copy on the server
     assert page.request.get(url).body() == clip720.read_bytes()
+    assert audited(server, url) == "bypass"
 
 
 def test_a_bypass_joins_the_original_python_is_already_sending(open_app, server, clip720):
@@ -90,3 +92,33 @@ def test_a_bypass_joins_the_original_python_is_already_sending(open_app, server,
     assert upload_metadata(page, url)["reason"] == "little-gain"  # the upload it joined
     assert len(stored_uploads(server) - before) == 1
     assert page.request.get(url).body() == clip720.read_bytes()
+
+
+def test_emergency_start_sends_the_original_before_python_loads(page, server, outside_requests, clip720):
+    held = []
+    page.route("**/pyodide.asm.wasm", lambda route: held.append(route))
+    page.goto(server.url)
+    status, start = page.get_by_test_id("status"), page.get_by_test_id("start")
+    page.get_by_test_id("file-input").set_input_files(clip720)
+    expect(start).to_be_disabled()  # routine work waits for Python
+    page.get_by_test_id("priority").select_option("emergency")
+    start.click()  # an emergency does not
+    expect(status).to_have_attribute("data-state", "done", timeout=60_000)
+    expect(status).to_contain_text("Emergency")
+    url = status.get_attribute("data-upload-url")
+    for route in held:
+        route.continue_()
+    page.wait_for_function("document.documentElement.dataset.python === 'attached'", timeout=120_000)
+    expect(status).to_have_attribute("data-upload-url", url)
+    assert page.request.get(url).body() == clip720.read_bytes()
+    assert upload_metadata(page, url)["reason"] == "emergency"
+    assert audited(server, url) == "emergency"
+
+
+def audited(server, url: str) -> str | None:
+    """The reason the audit trail gives for the upload at ``url`` (read with an admin token)."""
+    token = server.process.token("chief", admin=True)
+    response = httpx.get(f"{server.url}/api/audit", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    upload_id = url.rsplit("/", 1)[1]
+    return next((e["reason"] for e in response.json() if e["upload_id"] == upload_id), None)

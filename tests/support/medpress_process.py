@@ -54,10 +54,10 @@ class MedpressProcess:
         assert self._process is not None
         return self._process.pid
 
-    def token(self, user: str = "conformance", case: str | None = None) -> str:
+    def token(self, user: str = "conformance", case: str | None = None, admin: bool = False) -> str:
         from server.auth.tokens import mint_token
 
-        return mint_token(self.secret, user, case)
+        return mint_token(self.secret, user, case, admin=admin)
 
     def start(self, timeout: float = 30) -> Self:
         for _ in range(3):  # another process may take the free port before we bind it
