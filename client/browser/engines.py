@@ -40,6 +40,9 @@ class Prober:
         return None if data is None else media_from_ffprobe(data.to_py())
 
 
+STRIP_STALL_MS = 15_000  # a remux makes progress steadily; one that stops is abandoned
+
+
 class BrowserTranscoder:
     """Both engines behind one port: WebCodecs (worker + mediabunny) and ffmpeg.wasm
     (threaded core when cross-origin isolated)."""
@@ -83,6 +86,17 @@ class BrowserTranscoder:
             ssim = None if result.ssim is None else float(result.ssim)
             return Encoded(blob=result.blob, size=int(result.blob.size), ssim=ssim)
         return Encoded(blob=result, size=int(result.size))
+
+    async def strip(self, file: Any) -> Encoded:
+        options = js_object({"stallMs": STRIP_STALL_MS})
+        try:
+            blob = await settled(glue.stripMetadata(file, options))
+        except JsFailure as failure:
+            raise TranscodeFailed(f"remux:{failure.code}") from None
+        except asyncio.CancelledError:
+            self.cancel()
+            raise
+        return Encoded(blob=blob, size=int(blob.size))
 
     def prepare(self, engine: str | None) -> None:
         if engine in ("ffmpeg", "ffmpeg-mt"):

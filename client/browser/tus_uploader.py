@@ -14,7 +14,11 @@ from client.core.ports import UploadFailed
 
 class TusUploader:
     async def upload(
-        self, blob: Any, metadata: dict[str, str], on_progress: Callable[[int, int], None]
+        self,
+        blob: Any,
+        metadata: dict[str, str],
+        on_progress: Callable[[int, int], None],
+        source: Any | None = None,
     ) -> str:
         def progress(sent: float, total: float) -> None:
             on_progress(int(sent), int(total))
@@ -22,7 +26,9 @@ class TusUploader:
         controller = js.AbortController.new()
         with callbacks(progress) as (progress_proxy,):
             try:
-                call = glue.uploadBlob(blob, js_object(metadata), progress_proxy, controller.signal)
+                call = glue.uploadBlob(
+                    blob, js_object(metadata), progress_proxy, controller.signal, source
+                )
                 return str(await settled(call))
             except JsFailure as failure:
                 raise UploadFailed(failure.detail) from None

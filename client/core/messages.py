@@ -32,6 +32,7 @@ PHOTO_READY = (
     "(location, camera) removed. Press Start."
 )
 PREPARING_PHOTO = "Preparing the photo…"
+STRIPPING = "Removing location and device details from the original…"
 UNREADABLE = (
     "This video could not be read: it may be damaged or only partly copied. Nothing was sent. "
     f"You can still send it exactly as it is with {SEND_ORIGINAL}."

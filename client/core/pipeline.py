@@ -71,6 +71,8 @@ class Outcome(msgspec.Struct, frozen=True):
     engine: str | None = None
     preset: str | None = None
     mime: str = "video/mp4"  # of the encoded output
+    original: Encoded | None = None  # no encoded output: the original, stripped of metadata
+    stripped: bool | None = None  # whether stripping was tried and worked (None: not tried)
 
 
 def output_name(name: str) -> str:
@@ -91,6 +93,8 @@ def upload_metadata(job: Job, outcome: Outcome) -> dict[str, str]:
         "original_size": str(facts.size),
         "reason": outcome.reason,
     }
+    if outcome.stripped is not None:
+        meta["stripped"] = "1" if outcome.stripped else "0"
     if compressed:
         meta["preset"] = outcome.preset or ""
         meta["engine"] = outcome.engine or ""
@@ -241,8 +245,10 @@ async def _run(job: Job, media: MediaInfo, the_plan: Plan, engine: str, ports: P
 
 async def _upload(job: Job, outcome: Outcome, ports: Ports, media: MediaInfo | None = None) -> Status:
     view, facts = ports.view, job.facts
-    blob = outcome.encoded.blob if outcome.encoded else job.file
-    size = outcome.encoded.size if outcome.encoded else facts.size
+    if outcome.encoded is None and outcome.reason != "emergency" and media is not None:
+        outcome = await _stripped(job, outcome, ports)
+    sent = outcome.encoded or outcome.original
+    blob, size = (sent.blob, sent.size) if sent else (job.file, facts.size)
     note = messages.why_original(outcome.reason)
     prefix = f"{note} " if note else ""
 
@@ -252,13 +258,25 @@ async def _upload(job: Job, outcome: Outcome, ports: Ports, media: MediaInfo | N
 
     on_sent(0, size)
     try:
-        url = await ports.uploader.upload(blob, upload_metadata(job, outcome), on_sent)
+        source = None if outcome.encoded else job.file  # an original: the bypass may join it
+        url = await ports.uploader.upload(blob, upload_metadata(job, outcome), on_sent, source)
     except UploadFailed as exc:
         return _finish(view, Status(state="error", message=messages.UPLOAD_FAILED.format(detail=exc.detail)))
     poster_url = await _send_poster(job, blob, url, media, ports) if media else None
     done = f"{prefix}{messages.sent(size, facts.size, outcome.encoded is not None)}"
     return _finish(view, Status(state="done", message=done, percent=100.0, upload_url=url,
                                 poster_url=poster_url))
+
+
+async def _stripped(job: Job, outcome: Outcome, ports: Ports) -> Outcome:
+    """An original sent because compression did not help leaves without its location, device
+    serial or title: the same streams in a new container (no re-encode), when it allows."""
+    ports.view.show(Status(state="compressing", message=messages.STRIPPING, percent=None))
+    try:
+        clean = await ports.transcoder.strip(job.file)
+    except TranscodeFailed:
+        return msgspec.structs.replace(outcome, stripped=False)
+    return msgspec.structs.replace(outcome, original=clean, stripped=True)
 
 
 async def _send_poster(job: Job, video: Any, video_url: str, media: MediaInfo, ports: Ports) -> str | None:

@@ -57,6 +57,10 @@ class Transcoder(Protocol):
         """Compress per ``plan`` on ``engine``; ``on_progress`` gets seconds of output
         encoded so far. Raises TranscodeFailed (including a stall caught by the watchdog)."""
 
+    async def strip(self, file: Handle) -> Encoded:
+        """The same streams in a new container without identifying metadata (no re-encode).
+        Raises TranscodeFailed when the container or its tracks do not allow it."""
+
     def prepare(self, engine: str | None) -> None:
         """Start loading ``engine`` now, ahead of Start (best effort, returns at once);
         None frees whatever was loaded ahead."""
@@ -75,9 +79,15 @@ class Imager(Protocol):
 
 class Uploader(Protocol):
     async def upload(
-        self, blob: Handle, metadata: dict[str, str], on_progress: Callable[[int, int], None]
+        self,
+        blob: Handle,
+        metadata: dict[str, str],
+        on_progress: Callable[[int, int], None],
+        source: Handle | None = None,
     ) -> str:
-        """Send ``blob`` with tus; returns the upload URL. Raises UploadFailed."""
+        """Send ``blob`` with tus; returns the upload URL. Raises UploadFailed. ``source``:
+        the file ``blob`` stands for (an original, stripped or not), so that the bypass
+        joins this upload instead of sending the file a second time."""
 
 
 class StatusView(Protocol):

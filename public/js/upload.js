@@ -39,14 +39,16 @@ export const isBypassed = (file) => bypassedFiles.has(file);
  * allow-listed fields (a caller joining an upload under way joins it as it is).
  * `onProgress(sent, total)` is called as bytes are acknowledged. Aborting `signal`
  * gives up this caller's interest; the last one out stops the upload and asks the
- * server to delete what it received.
+ * server to delete what it received. `source`: the File `blob` stands for (an original
+ * stripped of its metadata), so that the bypass, sending that File, joins this upload.
  */
-export function uploadBlob(blob, metadata, onProgress, signal) {
-  let entry = shared.get(blob);
+export function uploadBlob(blob, metadata, onProgress, signal, source = blob) {
+  const key = source ?? blob;  // an original stripped of metadata stands for its file
+  let entry = shared.get(key);
   if (!entry) {
     entry = startUpload(blob, metadata);
-    shared.set(blob, entry);
-    entry.result.catch(() => shared.get(blob) === entry && shared.delete(blob));  // may retry
+    shared.set(key, entry);
+    entry.result.catch(() => shared.get(key) === entry && shared.delete(key));  // may retry
   }
   entry.callers += 1;
   if (onProgress) entry.listeners.add(onProgress);
@@ -56,7 +58,7 @@ export function uploadBlob(blob, metadata, onProgress, signal) {
       entry.listeners.delete(onProgress);
       entry.callers -= 1;
       if (entry.callers === 0 && !entry.done) {
-        shared.delete(blob);
+        shared.delete(key);
         entry.upload.abort(true).catch(() => {});  // the partial upload expires anyway if this fails
       }
       const failure = new Error("cancelled");

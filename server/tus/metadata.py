@@ -29,6 +29,7 @@ ALLOWED_KEYS = frozenset(
         "engine",
         "bypass",
         "poster_for",  # upload id of the video a poster frame belongs to
+        "stripped",  # 1: an original sent without its identifying container metadata
         "ssim",  # quality the browser measured against the source, when it measured it
     }
 )

@@ -5,6 +5,7 @@ container metadata."""
 from __future__ import annotations
 
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,8 +39,9 @@ def test_every_engine_broken_sends_the_original_and_says_so(open_app, clip720: P
     page.route("**/ffmpeg-core.wasm", lambda route: route.abort())
     url, _ = compress_and_send(page, clip720)
     expect(page.get_by_test_id("status")).to_contain_text("Compression did not work")
-    assert upload_metadata(page, url)["reason"] == "compression-failed"
-    assert page.request.get(url).body() == clip720.read_bytes()
+    meta = upload_metadata(page, url)
+    assert (meta["reason"], meta["stripped"]) == ("compression-failed", "1")
+    assert same_streams(page.request.get(url).body(), clip720)  # remuxed, never re-encoded
 
 
 def test_watchdog_stops_an_engine_that_makes_no_progress(open_app, clip720: Path):
@@ -102,5 +104,58 @@ def test_output_carries_no_identifying_metadata(open_app, query, tagged_clip: Pa
 def ffprobe_text(path: Path) -> str:
     return subprocess.run(
         ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+
+
+@pytest.fixture(scope="session")
+def tagged_small(media_dir: Path) -> Path:
+    """A tagged clip under 1 MB: sent as it is (small-file), but without its tags."""
+    path = media_dir / "tagged-small.mov"
+    tags = [arg for key, value in IDENTIFYING.items() for arg in ("-metadata", f"{key}={value}")]
+    run_ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        "-t", "2", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", *tags, "-metadata:s:v", "handler_name=Serial SN-998877",
+        "-movflags", "+use_metadata_tags", str(path),
+    )
+    return path
+
+
+@pytest.mark.parametrize("reason", ["small-file", "compression-failed"])
+def test_originals_sent_by_fallback_leave_without_location(
+    open_app, reason, tagged_clip: Path, tagged_small: Path, tmp_path: Path
+):
+    source = tagged_small if reason == "small-file" else tagged_clip
+    assert "+51.5072" in ffprobe_text(source)  # the test input is tagged
+    page = open_app()
+    if reason == "compression-failed":
+        page.route("**/webcodecs-worker.js", lambda route: route.abort())
+        page.route("**/ffmpeg-core.wasm", lambda route: route.abort())
+    url, _ = compress_and_send(page, source)
+    meta = upload_metadata(page, url)
+    assert (meta["reason"], meta["compressed"], meta["stripped"]) == (reason, "0", "1")
+    body = page.request.get(url).body()
+    out = tmp_path / "sent.mov"
+    out.write_bytes(body)
+    tags = ffprobe_text(out)
+    for value in [*IDENTIFYING.values(), "SN-998877"]:
+        assert value not in tags, value
+    assert same_streams(body, source)  # the pictures and sound are bit for bit the source's
+
+
+def same_streams(sent: bytes, source: Path) -> bool:
+    """Whether ``sent`` holds the very packets of ``source`` (a remux, not a re-encode)."""
+    with tempfile.NamedTemporaryFile(suffix=source.suffix) as copy:
+        copy.write(sent)
+        copy.flush()
+        return _packet_md5(Path(copy.name)) == _packet_md5(source)
+
+
+def _packet_md5(path: Path) -> str:
+    return subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:v:0", "-map", "0:a:0",
+         "-c", "copy", "-f", "md5", "-"],
         check=True, capture_output=True, text=True,
     ).stdout

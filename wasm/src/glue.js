@@ -7,6 +7,7 @@ import {
 import { encodePhoto, posterFrame } from "./image-engine.js";
 import { cancelAll } from "./jobs.js";
 import { probeMedia } from "./probe.js";
+import { stripMetadata } from "./remux-engine.js";
 import { canEncode, transcodeWebCodecs } from "./webcodecs-engine.js";
 import { showStatus } from "/js/status.js";
 import { isBypassed, uploadBlob } from "/js/upload.js";
@@ -34,6 +35,7 @@ globalThis.medpressGlue = {
   releaseFfmpeg,
   transcodeFfmpeg: settled(transcodeFfmpeg),
   transcodeWebCodecs: settled(transcodeWebCodecs),
+  stripMetadata: settled(stripMetadata),
   encodePhoto: settled(encodePhoto),
   posterFrame: settled(posterFrame),
   uploadBlob: settled(uploadBlob),

@@ -35,9 +35,18 @@ class FakeTranscoder:
         self.runs: list[tuple[str, Plan]] = []
         self.cancelled = 0
         self.prepared: list[str | None] = []
+        self.stripped: list[object] = []
 
     async def supports(self, plan: Plan, engine: str) -> bool:
         return engine not in self.unsupported
+
+    async def strip(self, file: object) -> Encoded:
+        self.stripped.append(file)
+        what = self.behaviour.get("remux", "ok")
+        if isinstance(what, str) and what.startswith("fail:"):
+            raise TranscodeFailed(f"remux:{what.removeprefix('fail:')}")
+        size = getattr(file, "size", 10) - 1
+        return Encoded(blob=FakeBlob(size, "stripped"), size=size)
 
     async def run(self, file: object, plan: Plan, engine: str, on_progress: Callable[[float], None]) -> Encoded:
         self.runs.append((engine, plan))
@@ -67,13 +76,19 @@ class FakeUploader:
     def __init__(self, fail: str | None = None) -> None:
         self.fail = fail
         self.sent: list[tuple[object, dict[str, str]]] = []
+        self.sources: list[object | None] = []
 
     async def upload(
-        self, blob: object, metadata: dict[str, str], on_progress: Callable[[int, int], None]
+        self,
+        blob: object,
+        metadata: dict[str, str],
+        on_progress: Callable[[int, int], None],
+        source: object | None = None,
     ) -> str:
         if self.fail:
             raise UploadFailed(self.fail)
         self.sent.append((blob, metadata))
+        self.sources.append(source)
         on_progress(1, 2)
         return f"http://127.0.0.1/files/{len(self.sent):032x}"
 

@@ -120,10 +120,12 @@ def test_unsupported_engines_are_skipped_before_running():
     ],
 )
 def test_falls_back_to_the_original_and_says_why(transcoder, reason):
+    """The original, without its identifying container metadata, and the bypass may join it."""
     status, ports = run(transcoder=transcoder)
     blob, meta = ports.uploader.sent[0]
-    assert blob.label == "original"
-    assert meta["reason"] == reason and meta["compressed"] == "0"
+    assert blob.label == "stripped" and transcoder.stripped == [ports.uploader.sources[0]]
+    assert ports.uploader.sources[0].label == "original"
+    assert meta["reason"] == reason and meta["compressed"] == "0" and meta["stripped"] == "1"
     assert meta["filename"] == VIDEO.name and meta["filetype"] == "video/quicktime"
     assert "preset" not in meta
     assert status.state == "done" and status.message.startswith(messages.why_original(reason))
@@ -144,10 +146,20 @@ def test_routine_over_budget_retries_with_lighter_presets_then_sends_the_origina
     assert ports.uploader.sent[0][1]["reason"] == "over-budget"
 
 
+def test_an_original_whose_container_cannot_be_stripped_still_goes_and_says_so():
+    transcoder = FakeTranscoder({"webcodecs": "fail:x", "ffmpeg-mt": "fail:y", "remux": "fail:z"})
+    status, ports = run(transcoder=transcoder)
+    blob, meta = ports.uploader.sent[0]
+    assert blob.label == "original" and meta["stripped"] == "0"
+    assert status.state == "done"
+
+
 def test_emergency_sends_the_original_without_compressing():
     transcoder = FakeTranscoder()
     status, ports = run(priority="emergency", transcoder=transcoder)
-    assert transcoder.runs == []
+    assert transcoder.runs == [] and transcoder.stripped == []  # the bytes go untouched
+    assert ports.uploader.sent[0][0].label == "original"
+    assert "stripped" not in ports.uploader.sent[0][1]
     assert ports.uploader.sent[0][1]["reason"] == "emergency"
     assert status.state == "done" and status.message.startswith("Emergency")
 
