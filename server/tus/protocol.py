@@ -100,19 +100,16 @@ class TusProtocol:
                     errors.INVALID_CONCAT,
                     "A final upload takes neither Upload-Length nor a body.",
                 )
-            info = await self._create_final(
-                _new_info(owner, principal, metadata, length=None, concat="final"), concat.parts
-            )
+            new = _new_info(owner, principal, metadata, None, "final", self._clock())
+            info = await self._create_final(new, concat.parts)
             return {"Location": f"{BASE_PATH}/{info.id}"}
         length = self._creation_length(headers)
         if self._quotas is not None:
             await self._quotas.admit(owner, length or 0, new_upload=True)
-        info = _new_info(
-            owner, principal, metadata, length=length, concat=concat.kind if concat else None
-        )
+        kind = concat.kind if concat else None
+        info = _new_info(owner, principal, metadata, length, kind, self._clock())
         with _storage_failures(info.id):
             info = msgspec.structs.replace(info, store=await self._storage.create(info.id))
-        info = msgspec.structs.replace(info, created_at=self._clock(), updated_at=self._clock())
         await self._registry.add(info)
         log.info("upload created id=%s length=%s", info.id, length)
         await self._announce(info)
@@ -304,16 +301,8 @@ class TusProtocol:
                 store = await self._storage.concatenate(
                     info.id, [Part(part.id, part.store, part.length or 0) for part in parts]
                 )
-            now = self._clock()
             info = msgspec.structs.replace(
-                info,
-                length=length,
-                offset=length,
-                parts=part_ids,
-                state="finished",
-                store=store,
-                created_at=now,
-                updated_at=now,
+                info, length=length, offset=length, parts=part_ids, state="finished", store=store
             )
             await self._registry.add(info)
             for part_id in set(part_ids):
@@ -521,9 +510,9 @@ def _new_info(
     owner: str,
     principal: Principal,
     metadata: dict[str, str],
-    *,
     length: int | None,
     concat: str | None,
+    now: float,
 ) -> UploadInfo:
     return UploadInfo(
         id=new_upload_id(),
@@ -532,6 +521,8 @@ def _new_info(
         metadata=metadata,
         case_ref=principal.case_ref,
         concat=concat,  # type: ignore[arg-type]
+        created_at=now,
+        updated_at=now,
     )
 
 
