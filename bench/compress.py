@@ -35,21 +35,12 @@ from client.core.ffmpeg_args import INPUT_PATH, OUTPUT_PATH, ffmpeg_args
 from client.core.planner import Plan, fit_within
 from client.core.presets import PRESETS
 from client.core.webcodecs import webcodecs_config
+from tests.support.chromium import CHROMIUM
+from tests.support.chromium import CHROMIUM_ARGS as BASE_ARGS
 from tests.support.media_probe import probe, ssim, video_stream  # SSIM as the e2e tests measure it
 from tests.support.medpress_process import MedpressProcess
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [  # as tests/e2e/conftest.py, and no name but loopback resolves
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-]
+CHROMIUM_ARGS = [*BASE_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
 ENGINES = ("webcodecs", "ffmpeg-mt")
 SHIPPED = "medpress"  # the default chain, no engine forced: what a clinician's upload gets
 STANDARD = "medical-standard"
