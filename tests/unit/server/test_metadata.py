@@ -81,6 +81,7 @@ def test_allow_list() -> None:
         "bypass",
         "poster_for",
         "ssim",
+        "stripped",
     }
 
 
