@@ -12,8 +12,9 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("medpress")
 
@@ -104,38 +105,43 @@ def migrate(args: argparse.Namespace) -> int:
 
 def uploads(args: argparse.Namespace) -> int:
     """Admins: every upload with its owner, progress and case reference."""
-    import anyio
 
-    from server.db.database import Database
-
-    settings = _settings(args)
-    if settings is None:
-        return 2
-    database = Database(settings.database)
-
-    async def listing() -> None:
-        try:
-            await database.open()
-            rows = await database.registry.listing()
-        finally:
-            await database.close()
-        print("id\towner\tstate\toffset/length\tcase")
-        for info in rows:
+    async def rows(database: Any) -> list[str]:
+        lines = ["id\towner\tstate\toffset/length\tcase"]
+        for info in await database.registry.listing():
             state = "finished" if info.finished else "partial"
             length = "?" if info.length is None else str(info.length)
-            print(
-                f"{info.id}\t{info.owner}\t{state}\t{info.offset}/{length}\t{info.case_ref or '-'}"
-            )
+            case = info.case_ref or "-"
+            lines.append(f"{info.id}\t{info.owner}\t{state}\t{info.offset}/{length}\t{case}")
+        return lines
 
-    anyio.run(listing)
-    return 0
+    return _print_from_database(args, rows)
 
 
 def audit(args: argparse.Namespace) -> int:
     """Admins: the bypass audit trail, newest first."""
+    from server.audit.trail import AuditTrail
+
+    async def rows(database: Any) -> list[str]:
+        lines = ["at (UTC)\tprincipal\tupload\treason\tpriority\tsize"]
+        for entry in await AuditTrail(database.engine).entries(args.limit):
+            at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.at))
+            size = "?" if entry.size is None else str(entry.size)
+            lines.append(
+                f"{at}\t{entry.principal}\t{entry.upload_id}\t{entry.reason}\t"
+                f"{entry.priority}\t{size}"
+            )
+        return lines
+
+    return _print_from_database(args, rows)
+
+
+def _print_from_database(
+    args: argparse.Namespace, rows: Callable[[Any], Awaitable[list[str]]]
+) -> int:
+    """Open the database the settings name, print what ``rows`` reads from it, close it."""
     import anyio
 
-    from server.audit.trail import AuditTrail
     from server.db.database import Database
 
     settings = _settings(args)
@@ -143,22 +149,14 @@ def audit(args: argparse.Namespace) -> int:
         return 2
     database = Database(settings.database)
 
-    async def listing() -> None:
+    async def read() -> list[str]:
         try:
             await database.open()
-            entries = await AuditTrail(database.engine).entries(args.limit)
+            return await rows(database)
         finally:
             await database.close()
-        print("at (UTC)\tprincipal\tupload\treason\tpriority\tsize")
-        for entry in entries:
-            at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(entry.at))
-            size = "?" if entry.size is None else str(entry.size)
-            print(
-                f"{at}\t{entry.principal}\t{entry.upload_id}\t{entry.reason}\t"
-                f"{entry.priority}\t{size}"
-            )
 
-    anyio.run(listing)
+    print("\n".join(anyio.run(read)))
     return 0
 
 

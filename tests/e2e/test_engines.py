@@ -74,14 +74,23 @@ def test_cancel_stops_compression_and_sends_nothing(open_app, server, clip720: P
 @pytest.fixture(scope="session")
 def tagged_clip(media_dir: Path) -> Path:
     """A phone-like clip whose container and streams carry identifying tags."""
-    path = media_dir / "tagged.mov"
+    return make_tagged(media_dir / "tagged.mov", "1280x720", seconds=4, crf=12)
+
+
+@pytest.fixture(scope="session")
+def tagged_small(media_dir: Path) -> Path:
+    """A tagged clip under 1 MB: sent as it is (small-file), but without its tags."""
+    return make_tagged(media_dir / "tagged-small.mov", "320x240", seconds=2, crf=28)
+
+
+def make_tagged(path: Path, size: str, *, seconds: int, crf: int) -> Path:
     tags = [arg for key, value in IDENTIFYING.items() for arg in ("-metadata", f"{key}={value}")]
     run_ffmpeg(
-        "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=30",
         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-        "-t", "4", "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", *tags, "-metadata:s:v", "handler_name=Serial SN-998877",
-        "-movflags", "+use_metadata_tags", str(path),
+        "-t", str(seconds), "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf),
+        "-pix_fmt", "yuv420p", "-c:a", "aac", *tags, "-metadata:s:v",
+        "handler_name=Serial SN-998877", "-movflags", "+use_metadata_tags", str(path),
     )
     return path
 
@@ -106,21 +115,6 @@ def ffprobe_text(path: Path) -> str:
         ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
         check=True, capture_output=True, text=True,
     ).stdout
-
-
-@pytest.fixture(scope="session")
-def tagged_small(media_dir: Path) -> Path:
-    """A tagged clip under 1 MB: sent as it is (small-file), but without its tags."""
-    path = media_dir / "tagged-small.mov"
-    tags = [arg for key, value in IDENTIFYING.items() for arg in ("-metadata", f"{key}={value}")]
-    run_ffmpeg(
-        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-        "-t", "2", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28", "-pix_fmt", "yuv420p",
-        "-c:a", "aac", *tags, "-metadata:s:v", "handler_name=Serial SN-998877",
-        "-movflags", "+use_metadata_tags", str(path),
-    )
-    return path
 
 
 @pytest.mark.parametrize("reason", ["small-file", "compression-failed"])
