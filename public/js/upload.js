@@ -1,8 +1,24 @@
 // tus 1.0 uploads through tus-js-client (loaded as a classic script: window.tus).
 // Used by the bypass button and, through the glue, by Python.
+// Retries are ours (retry.js): network errors, 5xx, 409, 423 and 429 wait (Retry-After when
+// the server says, else back-off with jitter) and resume from the server's offset; offline,
+// uploads pause, and the "online" event resumes them. Other refusals end the upload.
+import { MAX_ATTEMPTS, retryable, retryDelayMs } from "./retry.js";
 
 const CHUNK_SIZE = 8 * 1024 * 1024;  // each chunk is durable on the server once acknowledged
-const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10000, 20000];
+const active = new Set();  // uploads under way, paused when the browser goes offline
+
+window.addEventListener("offline", () => {
+  for (const entry of active) entry.upload.abort(false);  // keeps the upload: resumed online
+});
+window.addEventListener("online", () => {
+  for (const entry of active) resume(entry);
+});
+
+function resume(entry) {
+  clearTimeout(entry.retryTimer);
+  if (navigator.onLine !== false && active.has(entry)) entry.upload.start();  // HEAD, then on
+}
 
 /** Plain-language reason for a failed upload; never includes file names or contents. */
 export function describeUploadError(error) {
@@ -59,6 +75,8 @@ export function uploadBlob(blob, metadata, onProgress, signal, source = blob) {
       entry.callers -= 1;
       if (entry.callers === 0 && !entry.done) {
         shared.delete(key);
+        active.delete(entry);
+        clearTimeout(entry.retryTimer);
         entry.upload.abort(true).catch(() => {});  // the partial upload expires anyway if this fails
       }
       const failure = new Error("cancelled");
@@ -69,28 +87,41 @@ export function uploadBlob(blob, metadata, onProgress, signal, source = blob) {
 }
 
 function startUpload(blob, metadata) {
-  const entry = { callers: 0, listeners: new Set(), done: false, upload: null, result: null };
+  const entry = {
+    callers: 0, listeners: new Set(), done: false, upload: null, result: null,
+    attempt: 0, retryTimer: null,
+  };
   entry.result = new Promise((resolve, reject) => {
     entry.upload = new window.tus.Upload(blob, {
       endpoint: new URL("/files/", location.href).href,
       metadata,
       chunkSize: CHUNK_SIZE,
-      retryDelays: RETRY_DELAYS_MS,
+      retryDelays: null,  // ours: see onError
       // tus-js-client's default fingerprint stores the file name in localStorage,
       // which may name a patient on a shared ward PC: keep nothing there.
       storeFingerprintForResuming: false,
       onProgress: (sent, total) => entry.listeners.forEach((listener) => listener(sent, total)),
+      onChunkComplete: () => { entry.attempt = 0; },  // progress: the next failure starts afresh
       onSuccess: () => {
         entry.done = true;
+        active.delete(entry);
         resolve(entry.upload.url);
       },
       onError: (error) => {
+        const response = error?.originalResponse;
+        if (retryable(response?.getStatus?.()) && entry.attempt < MAX_ATTEMPTS && active.has(entry)) {
+          const delay = retryDelayMs(entry.attempt++, response?.getHeader?.("Retry-After"));
+          entry.retryTimer = setTimeout(() => resume(entry), delay);  // offline: "online" resumes
+          return;
+        }
+        active.delete(entry);
         const failure = new Error(describeUploadError(error));
         failure.detail = failure.message;
         reject(failure);
       },
     });
-    entry.upload.start();
+    active.add(entry);
+    if (navigator.onLine !== false) entry.upload.start();
   });
   return entry;
 }
