@@ -14,6 +14,10 @@ window.addEventListener("offline", () => {
 window.addEventListener("online", () => {
   for (const entry of active) resume(entry);
 });
+// Leaving the page while a clip is still being sent asks first (the browser's own prompt).
+window.addEventListener("beforeunload", (event) => {
+  if (active.size) event.preventDefault();
+});
 
 function resume(entry) {
   clearTimeout(entry.retryTimer);

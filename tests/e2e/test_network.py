@@ -75,3 +75,33 @@ def test_offline_mid_upload_resumes_from_the_server_offset(page, server, outside
     assert page.request.get(url).body() == clip720.read_bytes()
     assert len([u for u in creations if u.endswith("/files/")]) == 1  # resumed, not restarted
     assert len(stored_uploads(server) - before) == 1
+
+
+def test_leaving_while_a_clip_is_sent_asks_first(page, server, outside_requests, clip720):
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 300_000},
+    )
+    page.goto(server.url)
+    page.get_by_test_id("file-input").set_input_files(clip720)
+    page.get_by_test_id("bypass").click()
+    expect(page.get_by_test_id("status")).to_have_attribute("data-state", "uploading")
+    asked: list[str] = []
+
+    def answer(dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()  # stay
+
+    page.on("dialog", answer)
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(1000)
+    assert asked == ["beforeunload"]
+    assert not page.is_closed()  # the clinician chose to stay: the upload goes on
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    expect(page.get_by_test_id("status")).to_have_attribute("data-state", "bypassed", timeout=60_000)
+    with page.expect_event("close", timeout=5_000):  # nothing pending: no question, it closes
+        page.close(run_before_unload=True)
+    assert asked == ["beforeunload"]
