@@ -231,14 +231,20 @@ def test_an_instance_killed_mid_patch_leaves_no_lock_behind(cluster: Cluster) ->
 def test_the_sweep_runs_on_one_instance_at_a_time(cluster: Cluster) -> None:
     a, b = cluster.start(2, MEDPRESS_UPLOAD_EXPIRY="1", MEDPRESS_SWEEP_INTERVAL="0.05")
     paths = [_create((a, b)[n % 2], 10) for n in range(80)]
+    expected = sorted(p.rsplit("/", 1)[1] for p in paths)
     deadline = time.monotonic() + 30
-    with _client(a) as client:
-        while time.monotonic() < deadline:
-            if all(client.head(p, headers=TUS).status_code == 404 for p in paths):
-                break
-            time.sleep(0.2)
+    removed: list[str] = []
+    while time.monotonic() < deadline:  # until every removal is logged (the row goes first)
+        logs = a.log_path.read_text() + b.log_path.read_text()
+        removed = re.findall(r"upload removed id=([0-9a-f]{32}) reason=expired", logs)
+        if len(removed) >= len(expected):
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)  # and nothing more comes
     logs = a.log_path.read_text() + b.log_path.read_text()
     removed = re.findall(r"upload removed id=([0-9a-f]{32}) reason=expired", logs)
-    assert sorted(removed) == sorted(p.rsplit("/", 1)[1] for p in paths)  # each exactly once
+    assert sorted(removed) == expected  # each exactly once
+    with _client(a) as client:
+        assert all(client.head(p, headers=TUS).status_code == 404 for p in paths)
     # both tried every 50 ms while one spent many of them removing: the other stood aside
     assert "sweep skipped: another instance is sweeping" in logs
