@@ -133,8 +133,6 @@ class SqlRegistry:
         return None if row is None else _info(row)
 
     async def update(self, upload_id: str, **changes: Any) -> UploadInfo:
-        if "parts" in changes:
-            changes["parts"] = list(changes["parts"])
         changes["updated_at"] = self._clock()
         async with self._engine.begin() as connection:
             row = (
@@ -251,8 +249,6 @@ class MemoryRegistry:
     async def update(self, upload_id: str, **changes: Any) -> UploadInfo:
         if upload_id not in self._rows:
             raise FileNotFoundError(f"upload {upload_id} is gone")
-        if "parts" in changes:
-            changes["parts"] = tuple(changes["parts"])
         info = msgspec.structs.replace(self._rows[upload_id], updated_at=self._clock(), **changes)
         self._rows[upload_id] = info
         return info

@@ -84,9 +84,7 @@ async def test_expired_uploads_answer_410_until_swept() -> None:
 async def test_the_sweep_finishes_complete_uploads_and_never_deletes_them() -> None:
     """All bytes recorded, then the process died before finishing: the sweep finishes it."""
     now = [1_000_000.0]
-    tus, storage, registry = _tus(now)
-    upload_id = await _create(tus, 4)
-    await storage.write(upload_id, {}, 0, _body(b"data"), checkpoint=_recorder(registry, upload_id))
+    tus, storage, registry, upload_id = await _complete_but_unfinished(now)
     assert (await registry.get(upload_id)).is_complete  # type: ignore[union-attr]
     now[0] += 10 * DAY
     assert await tus.sweep_expired() == 0
@@ -98,9 +96,7 @@ async def test_the_sweep_finishes_complete_uploads_and_never_deletes_them() -> N
 @pytest.mark.anyio
 async def test_head_finishes_a_complete_upload_before_reporting_its_length() -> None:
     now = [1_000_000.0]
-    tus, storage, registry = _tus(now)
-    upload_id = await _create(tus, 4)
-    await storage.write(upload_id, {}, 0, _body(b"data"), checkpoint=_recorder(registry, upload_id))
+    tus, storage, registry, upload_id = await _complete_but_unfinished(now)
     finishing = storage.finish
 
     async def failing(*args: object) -> dict[str, object]:
@@ -135,6 +131,14 @@ async def test_the_sweep_removes_partials_a_final_holds() -> None:
     assert [await registry.get(p.removeprefix("/files/")) for p in parts] == [None, None]
     assert bytes(storage.blobs[final_id]) == b"abcd"
     assert set(storage.blobs) == {final_id}
+
+
+async def _complete_but_unfinished(now: list[float]):  # type: ignore[no-untyped-def]
+    """An upload whose every byte is stored and recorded, as a crash before finishing leaves it."""
+    tus, storage, registry = _tus(now)
+    upload_id = await _create(tus, 4)
+    await storage.write(upload_id, {}, 0, _body(b"data"), checkpoint=_recorder(registry, upload_id))
+    return tus, storage, registry, upload_id
 
 
 async def _body(*chunks: bytes):  # type: ignore[no-untyped-def]
@@ -189,9 +193,7 @@ def test_a_failing_sweep_is_logged_and_retried(
 @pytest.mark.anyio
 async def test_a_patch_finishes_a_complete_upload_without_writing() -> None:
     now = [1_000_000.0]
-    tus, storage, registry = _tus(now)
-    upload_id = await _create(tus, 4)
-    await storage.write(upload_id, {}, 0, _body(b"data"), checkpoint=_recorder(registry, upload_id))
+    tus, _, registry, upload_id = await _complete_but_unfinished(now)
     reply = await tus.patch(upload_id, _patch(4), _no_body(), OWNER)
     assert reply["Upload-Offset"] == "4"
     assert (await registry.get(upload_id)).finished  # type: ignore[union-attr]
