@@ -3,7 +3,8 @@
 Inputs, all pinned:
 - npm packages in ``wasm/node_modules`` (``npm ci`` from ``wasm/package-lock.json``);
 - the msgspec wheel built for Pyodide, from PyPI (version pinned in ``pyproject.toml``);
-- our own ``client`` package, packed as a pure-Python wheel;
+- our own ``client`` package, packed as a pure-Python wheel (with its message catalogue,
+  ``client/core/locales/*.json``, which is also copied to ``i18n/catalogue.json`` for JS);
 - the JS glue in ``wasm/src``.
 
 Output: ``public/vendor/<asset>/...`` plus ``public/vendor/build.json``, whose
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "wasm" / "node_modules"
 OUT = ROOT / "public" / "vendor"
 CACHE = ROOT / "wasm" / ".cache"
+CATALOGUE = ROOT / "client" / "core" / "locales"  # one JSON file per language
 
 MSGSPEC_VERSION = "0.22.0"
 PYODIDE_PLATFORM = "pyemscripten_2026_0_wasm32"  # ties msgspec to Pyodide 314.x
@@ -104,7 +106,8 @@ def build_client_wheel(dest: Path) -> Path:
     wheel = dest / f"{name}-py3-none-any.whl"
     dist_info = f"{name}.dist-info"
     entries: list[tuple[str, bytes]] = []
-    for path in sorted((ROOT / "client").rglob("*.py")):
+    sources = [*(ROOT / "client").rglob("*.py"), *CATALOGUE.glob("*.json")]
+    for path in sorted(sources):
         entries.append((path.relative_to(ROOT).as_posix(), path.read_bytes()))
     entries.append((f"{dist_info}/METADATA", (
         f"Metadata-Version: 2.1\nName: medpress-client\nVersion: {CLIENT_WHEEL_VERSION}\n"
@@ -124,6 +127,17 @@ def build_client_wheel(dest: Path) -> Path:
     return wheel
 
 
+def copy_catalogue() -> None:
+    """The message catalogue for the page's plain JS (``public/js/i18n.js``), which must
+    speak before Python loads: every language in one file, ``{language: {key: text}}``.
+    The same files are in the client wheel, so the build id follows them."""
+    languages = {path.stem: json.loads(path.read_text(encoding="utf-8"))
+                 for path in sorted(CATALOGUE.glob("*.json"))}
+    (OUT / "i18n").mkdir()
+    (OUT / "i18n" / "catalogue.json").write_text(json.dumps(languages, ensure_ascii=False) + "\n",
+                                                 encoding="utf-8")
+
+
 def build_id(wheels: list[Path]) -> str:
     """Hash of every input: the npm lock file, the wheels and the glue sources."""
     h = hashlib.sha256()
@@ -140,6 +154,7 @@ def main() -> None:
     OUT.mkdir(parents=True)
     copy_npm_assets()
     copy_glue()
+    copy_catalogue()
     wheels_dir = OUT / "wheels"
     wheels_dir.mkdir()
     wheels = [Path(shutil.copy2(msgspec_wheel(), wheels_dir)), build_client_wheel(wheels_dir)]

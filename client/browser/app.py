@@ -1,24 +1,25 @@
-"""Wire the page to the pipeline: choosing a file previews the plan, Start runs it,
-Cancel stops it, and the bypass button (plain JS) takes over."""
+"""Wire the page to the queue: choosing (or dropping) files adds clips and previews them,
+Start runs the queue, Cancel stops it, each clip's own controls act on it, and the bypass
+(plain JS, ``public/js/originals.js``) takes a clip over whenever it is pressed."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
 from typing import Any
 
 import js
 
 from client.browser import page
 from client.browser.bridge import glue, persistent
+from client.browser.device_watch import DeviceWatch
 from client.browser.engines import BrowserTranscoder, Prober
 from client.browser.imager import BrowserImager
+from client.browser.queue_page import QueuePage
 from client.browser.tus_uploader import TusUploader
-from client.core import messages
 from client.core.capabilities import Capabilities, Overrides, overrides_from_query
-from client.core.pipeline import Job, Ports, preview, send
+from client.core.device import HIDDEN_GRACE_S
+from client.core.pipeline import Ports
 from client.core.planner import Limits
-from client.core.progress import Status
 
 
 def read_capabilities() -> tuple[Capabilities, Overrides]:
@@ -38,101 +39,81 @@ class App:
     def __init__(self) -> None:
         caps, overrides = read_capabilities()
         limits = Limits() if overrides.stall_s is None else Limits(stall_s=overrides.stall_s)
-        self.view = page.DomView()
-        self.transcoder = BrowserTranscoder()
-        self.ports = Ports(
+        ports = Ports(
             prober=Prober(multi_thread=caps.cross_origin_isolated),
-            transcoder=self.transcoder,
+            transcoder=BrowserTranscoder(),
             uploader=TusUploader(),
-            view=self.view,
+            view=page.DomView(),
             imager=BrowserImager(),
             caps=caps,
             clock=lambda: float(glue.now()),
             limits=limits,
         )
-        self.task: asyncio.Task | None = None
+        self.queue = QueuePage(ports, ports.view)
+        self.device = DeviceWatch(self.queue.apply_device, overrides.hidden_grace_s or HIDDEN_GRACE_S)
         self._listeners: list[Any] = []
+        self._adding: asyncio.Future | None = None
 
     def attach(self) -> None:
-        for test_id, event, handler in (
-            ("start", "click", self.on_start),
-            ("cancel", "click", self.on_cancel),
-            ("file-input", "change", self.on_choose),
-            ("priority", "change", self.on_choose),
-            ("preset", "change", self.on_choose),
+        for target, event, handler in (
+            (page.element("start"), "click", self.on_start),
+            (page.element("cancel"), "click", self.on_cancel),
+            (page.element("file-input"), "change", self.on_choose),
+            (js.document, "medpress:bypass", self.on_bypass),
+            (js.document, "medpress:item", self.on_item),
+            (js.document, "medpress:page", self.on_page),
         ):
             listener = persistent(handler)
             self._listeners.append(listener)
-            page.element(test_id).addEventListener(event, listener)
-        bypass = persistent(self.on_bypass)
-        self._listeners.append(bypass)
-        js.document.addEventListener("medpress:bypass", bypass)
+            target.addEventListener(event, listener)
+        self.device.start()
         js.document.documentElement.dataset.python = "attached"  # for QA: Python is wired up
-        if page.bypassed(page.selected_file()):
-            self.view.muted = True  # pressed before Python loaded: its result stays on screen
-            return
-        page.element("start").disabled = False
-        self.view.show(Status(state="ready", message=messages.READY))
+        self._adding = asyncio.ensure_future(self._begin())
 
-    def _job(self) -> Job | None:
-        file = page.selected_file()
-        if file is None:
-            return None
-        return Job(file=file, facts=page.facts_of(file), priority=page.priority(), preset=page.preset())
-
-    def _launch(self, work: Coroutine[Any, Any, Any], busy: bool = False) -> None:
-        self.stop()
-        page.set_busy(busy)
-        self.view.muted = False
-        self.task = asyncio.ensure_future(self._guarded(work))
-
-    async def _guarded(self, work: Coroutine[Any, Any, Any]) -> None:
-        try:
-            await work
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 (never leave the page stuck on a bug of ours)
-            js.console.error("medpress pipeline failed:", type(exc).__name__)
-            self.view.show(Status(state="error", message=messages.UNEXPECTED))
-        finally:
-            page.set_busy(False)
+    async def _begin(self) -> None:
+        """The queue kept from before a reload first, then files chosen while Python loaded
+        (some perhaps already sent by the bypass)."""
+        self.queue.main_view.show(page.ready_status())
+        await self.queue.restore()
+        files = page.selected_files()
+        if files:
+            await self.queue.add(files, page.priority(), page.preset())
 
     def on_choose(self, _event: object = None) -> None:
-        if page.is_busy() or page.bypassed(page.selected_file()):
-            return  # a file is being sent: Cancel first; a bypassed one is done with
-        job = self._job()
-        if job is not None:
-            self._launch(self._preview(job))
+        files = page.selected_files()
+        if files:
+            before = self._adding
 
-    async def _preview(self, job: Job) -> None:
-        self.view.show(Status(state="ready", message="Checking the video…"))
-        self.view.show(await preview(job, self.ports))
+            async def add() -> None:
+                if before is not None:
+                    await before  # in the order chosen
+                await self.queue.add(files, page.priority(), page.preset())
+
+            self._adding = asyncio.ensure_future(add())
 
     def on_start(self, _event: object = None) -> None:
-        job = self._job()
-        if job is None:
-            self.view.show(Status(state="error", message=messages.CHOOSE_FILE))
-            return
-        if page.bypassed(job.file):
-            return  # its original is sent (or being sent): never a second copy
-        self._launch(send(job, self.ports), busy=True)
+        async def start() -> None:
+            if self._adding is not None:
+                await self._adding  # Start right after choosing: the clips are in the queue first
+            if not self.queue.queue.items:
+                self.queue.main_view.show(page.choose_file_status())
+                return
+            self.queue.start(page.priority(), page.preset())
+
+        asyncio.ensure_future(start())
 
     def on_cancel(self, _event: object = None) -> None:
-        self.stop()
-        self.transcoder.prepare(None)  # Cancel frees everything, the engine loaded ahead too
-        self.view.show(Status(state="ready", message=messages.CANCELLED))
+        self.queue.halt()
 
-    def on_bypass(self, _event: object = None) -> None:
-        """The bypass (plain JS) is sending the original: stop compressing, stay quiet."""
-        self.stop()
-        self.transcoder.prepare(None)
-        self.view.muted = True
+    def on_item(self, event: Any) -> None:
+        self.queue.act(str(event.detail.id), str(event.detail.action))
 
-    def stop(self) -> None:
-        self.transcoder.cancel()
-        if self.task and not self.task.done():
-            self.task.cancel()
-        page.set_busy(False)
+    def on_page(self, event: Any) -> None:
+        if str(event.detail.action) == "send-originals":
+            self.queue.send_originals()
+
+    def on_bypass(self, event: Any) -> None:
+        self.queue.bypassed(event.detail.file)
 
 
 async def main() -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 import js
 
-from client.browser.bridge import glue, js_object
+from client.browser.bridge import glue, js_object, persistent
+from client.core import messages
 from client.core.media import FileFacts
 from client.core.planner import PRIORITIES, Priority
 from client.core.presets import DEFAULT_PRESET, PRESETS
@@ -17,9 +18,9 @@ def element(test_id: str) -> Any:
     return js.document.querySelector(f'[data-testid="{test_id}"]')
 
 
-def selected_file() -> Any | None:
+def selected_files() -> list[Any]:
     files = element("file-input").files
-    return files.item(0) if files.length else None
+    return [files.item(i) for i in range(files.length)]
 
 
 def facts_of(file: Any) -> FileFacts:
@@ -36,27 +37,38 @@ def preset() -> str:
     return value if value in PRESETS else DEFAULT_PRESET
 
 
-def bypassed(file: Any | None) -> bool:
-    """Whether "Send original now" took this file over (then Python leaves it alone)."""
-    return file is not None and bool(glue.isBypassed(file))
+def ready_status() -> Status:
+    return Status(state="ready", message=messages.READY)
 
 
-def set_busy(busy: bool) -> None:
-    """While a file is being compressed or sent: Start off, Cancel on."""
-    element("start").disabled = busy
-    element("cancel").disabled = not busy
+def choose_file_status() -> Status:
+    return Status(state="error", message=messages.CHOOSE_FILE)
 
 
-def is_busy() -> bool:
-    return not bool(element("cancel").disabled)
+_language_listener: Any = None
+
+
+def follow_language() -> None:
+    """Messages in the page's language: ``<html lang>`` now and after each change, which
+    ``public/js/i18n.js`` announces with a ``medpress:language`` event on document."""
+    global _language_listener
+
+    def update(_event: object = None) -> None:
+        messages.set_language(str(js.document.documentElement.lang or ""))
+
+    update()
+    if _language_listener is None:
+        _language_listener = persistent(update)
+        js.document.addEventListener("medpress:language", _language_listener)
 
 
 class DomView:
-    """StatusView that writes through ``public/js/status.js``; can be muted when the
-    bypass takes over the page for the current file."""
+    """StatusView that writes through ``public/js/status.js``, in the page's language; can
+    be muted when the bypass takes over the page for the current file."""
 
     def __init__(self) -> None:
         self.muted = False
+        follow_language()
 
     def show(self, status: Status) -> None:
         if self.muted:

@@ -19,19 +19,30 @@ class TusUploader:
         metadata: dict[str, str],
         on_progress: Callable[[int, int], None],
         source: Any | None = None,
+        *,
+        resume_url: str | None = None,
+        on_url: Callable[[str], None] | None = None,
     ) -> str:
         def progress(sent: float, total: float) -> None:
             on_progress(int(sent), int(total))
 
+        def created(url: str) -> None:
+            if on_url:
+                on_url(str(url))
+
         controller = js.AbortController.new()
-        with callbacks(progress) as (progress_proxy,):
+        with callbacks(progress, created) as (progress_proxy, created_proxy):
             try:
+                options = js_object({"resumeUrl": resume_url})
+                options.onUrl = created_proxy
                 call = glue.uploadBlob(
-                    blob, js_object(metadata), progress_proxy, controller.signal, source
+                    blob, js_object(metadata), progress_proxy, controller.signal, source, options
                 )
                 return str(await settled(call))
             except JsFailure as failure:
                 raise UploadFailed(failure.detail) from None
-            except asyncio.CancelledError:
-                controller.abort()  # Cancel: stop sending and drop the partial upload
+            except asyncio.CancelledError as cancelled:
+                # Paused: stop sending but keep what the server holds, to resume from its
+                # offset. Otherwise stop and ask the server to drop the partial upload.
+                controller.abort("pause" if "pause" in cancelled.args else "stop")
                 raise

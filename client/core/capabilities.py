@@ -23,20 +23,27 @@ class Capabilities(msgspec.Struct, frozen=True):
 
 
 class Overrides(msgspec.Struct, frozen=True):
-    """Support and QA knobs from the page URL: ``?engine=ffmpeg-mt&stall=5``."""
+    """Support and QA knobs from the page URL: ``?engine=ffmpeg-mt&stall=5&hidden_grace=10``."""
 
     engine: str | None = None
     stall_s: float | None = None
+    hidden_grace_s: float | None = None  # how long a hidden page keeps compressing
 
 
 def overrides_from_query(query: str) -> Overrides:
     params = parse_qs(query.lstrip("?"))
     engine = (params.get("engine") or [None])[0]
-    try:
-        stall = float((params.get("stall") or ["nan"])[0])
-    except ValueError:
-        stall = float("nan")
     return Overrides(
         engine=engine if engine in ENGINE_CHOICES else None,
-        stall_s=stall if 0 < stall < 3600 else None,  # NaN fails both comparisons
+        stall_s=_seconds(params, "stall"),
+        hidden_grace_s=_seconds(params, "hidden_grace"),
     )
+
+
+def _seconds(params: dict[str, list[str]], name: str) -> float | None:
+    """A positive number of seconds under an hour, or None (absent or not a number)."""
+    try:
+        value = float((params.get(name) or ["nan"])[0])
+    except ValueError:
+        return None
+    return value if 0 < value < 3600 else None  # NaN fails both comparisons

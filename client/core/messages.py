@@ -1,111 +1,154 @@
-"""Every sentence a clinician may read, in one place: plain language, what to do next.
+"""Every sentence a clinician may read, in the page's language: plain language, what to do next.
+
+The texts live in one catalogue, ``client/core/locales/<language>.json`` (see
+``client.core.i18n``), shared with the page's plain JS. An upper-case name here is the
+catalogue text whose key is that name in lower case, in the current language:
+``messages.READY`` is ``"ready"``, and a new key ``"checking"`` added to every language
+file is ``messages.CHECKING`` at once. Texts with ``{placeholders}`` come back unfilled
+(``messages.NOT_MEDIA.format(kind=...)``); the functions below fill theirs.
 
 Messages may name the file's size or type but never its name or contents.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from client.core.i18n import decimal, has, language, set_language, text, with_prefix
 
 if TYPE_CHECKING:
     from client.core.planner import Plan
     from client.core.progress import Rate
 
-SEND_ORIGINAL = "“Send original now”"
+__all__ = [
+    "compressing", "duration_text", "expectation", "human_size", "language", "not_media",
+    "sent", "set_language", "uploading", "why_original",
+]
 
-CHOOSE_FILE = "Choose a video first."
-READY = "Ready. Choose a video and press Start."
-EMPTY = (
-    "This file is empty (0 bytes), so there is nothing to send. Record or export it again; "
-    f"if you still want to send it as it is, use {SEND_ORIGINAL}."
-)
-NOT_MEDIA = (
-    "This file is not a video or a photo ({kind}). Choose a video or photo, or send it as it "
-    f"is with {SEND_ORIGINAL}."
-)
-PHOTO_UNREADABLE = (
-    "This photo could not be opened in this browser (some formats, such as HEIC, cannot). "
-    f"Nothing was sent. {SEND_ORIGINAL} sends it as it is, including any location it holds."
-)
-PHOTO_READY = (
-    "Ready: the photo will be resized to at most {max_side} px and its hidden details "
-    "(location, camera) removed. Press Start."
-)
-PREPARING_PHOTO = "Preparing the photo…"
-STRIPPING = "Removing location and device details from the original…"
-UNREADABLE = (
-    "This video could not be read: it may be damaged or only partly copied. Nothing was sent. "
-    f"You can still send it exactly as it is with {SEND_ORIGINAL}."
-)
-STARTING_ENGINE = "Compressing… starting the encoder"
-CANCELLED = "Cancelled. Nothing was sent; press Start to try again."
 
-# Why the original is sent instead of a compressed copy, by the pipeline's reason code.
-WHY_ORIGINAL = {
-    "emergency": "Emergency: the original is sent without compression.",
-    "small-file": "This video is already small, so the original is sent as it is.",
-    "little-gain": "This video is already well compressed, so the original is sent as it is.",
-    "no-engine": "This browser cannot compress this video, so the original is sent.",
-    "compression-failed": "Compression did not work on this video, so the original is sent instead.",
-    "below-floor": "Compression could not keep this preset's picture quality, so the original is sent.",
-    "over-budget": "Compression was taking too long for this priority, so the original is sent.",
-    "not-smaller": "Compression would not make this video smaller, so the original is sent.",
-}
-UPLOAD_FAILED = (
-    "The upload did not finish: {detail}. Check the network and press Start to try again; "
-    "nothing has been lost."
-)
-UNEXPECTED = (
-    "Something went wrong on this page. Nothing was lost: press Start to try again, or send "
-    f"the file as it is with {SEND_ORIGINAL}."
-)
-NOT_LOADED = (
-    "medpress could not finish loading in this browser. You can still send the original with "
-    f"{SEND_ORIGINAL}."
-)
+def __getattr__(name: str) -> Any:
+    """``READY``, ``WHY_ORIGINAL``… in the current language (looked up at each use)."""
+    if name == "WHY_ORIGINAL":  # reason code → why the original is sent instead
+        return with_prefix("why_original.")
+    if name.isupper() and has(name.lower()):
+        return text(name.lower())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def human_size(size: int) -> str:
     value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+    for unit in ("bytes", "kb", "mb", "gb"):
+        if value < 1000 or unit == "gb":
+            n = str(int(value)) if unit == "bytes" else decimal(value)
+            return text(f"size.{unit}", n=n)
         value /= 1000
     raise AssertionError("unreachable")
 
 
 def sent(size: int, original_size: int, compressed: bool) -> str:
     if not compressed:
-        return f"Sent the original ({human_size(size)})."
+        return text("sent.original", size=human_size(size))
     saved = 100 * (1 - size / original_size) if original_size else 0
-    smaller = "over 99%" if saved > 99 else f"{saved:.0f}%"
-    return f"Sent {human_size(size)} (was {human_size(original_size)}, {smaller} smaller)."
+    smaller = text("sent.over_99") if saved > 99 else f"{saved:.0f}%"
+    return text("sent.compressed", size=human_size(size), original=human_size(original_size),
+                saved=smaller)
 
 
 def why_original(reason: str) -> str:
-    return WHY_ORIGINAL.get(reason, "")
+    key = f"why_original.{reason}"
+    return text(key) if has(key) else ""
+
+
+def not_media(mime: str) -> str:
+    """The file is neither video nor photo; ``mime`` is its declared type (or a kind)."""
+    return text("not_media", kind=text("looks_like", mime=mime))
 
 
 def duration_text(seconds: float) -> str:
     if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    return f"{round(seconds / 60)} min"
+        return text("duration.seconds", n=max(1, round(seconds)))
+    return text("duration.minutes", n=round(seconds / 60))
 
 
 def compressing(rate: Rate) -> str:
-    parts = [f"Compressing… {rate.percent:.0f}%"]
+    parts = [text("compressing.percent", percent=f"{rate.percent:.0f}")]
     if rate.speed > 0:
-        parts.append(f"{rate.speed:.1f}× real time")
+        parts.append(text("compressing.speed", speed=decimal(rate.speed)))
     if rate.eta_s is not None:
-        parts.append(f"about {duration_text(rate.eta_s)} left")
+        parts.append(text("compressing.eta", duration=duration_text(rate.eta_s)))
     return " · ".join(parts)
+
+
+def uploading(percent: float, note: str = "") -> str:
+    """Upload progress, after ``note`` (why the original is sent) if there is one."""
+    progress = text("uploading", percent=f"{percent:.0f}")
+    return f"{note} {progress}" if note else progress
 
 
 def expectation(plan: Plan, size: int) -> str:
     """What pressing Start will do, before it is pressed."""
     if plan.action == "original":
-        return f"Ready. {why_original(plan.reason)} Press Start."
-    return (
-        f"Ready: about {human_size(plan.estimated_bytes)} instead of {human_size(size)}, "
-        f"about {duration_text(plan.estimated_seconds)} to compress. Press Start."
+        return text("expectation.original", why=why_original(plan.reason))
+    return text(
+        "expectation.compress",
+        estimated=human_size(plan.estimated_bytes),
+        size=human_size(size),
+        duration=duration_text(plan.estimated_seconds),
     )
+
+
+# The queue.
+
+CONTROLS = ("pause", "resume", "retry", "cancel", "bypass")
+
+
+def control_label(action: str) -> str:
+    return text(f"control.{action}")
+
+
+def item_title(number: int, name: str, size: int) -> str:
+    """A clip's row title: the name shown to the person who chose it (never logged or kept
+    as a storage key)."""
+    return text("queue.title", number=number, name=name, size=human_size(size))
+
+
+def item_message(state: str, problem: str | None) -> str:
+    """The sentence a clip's state says by itself; "" when its own progress says more."""
+    if problem:
+        return problem
+    return {"paused": queue_text("paused"), "needs-file": queue_text("needs_file")}.get(state, "")
+
+
+def counts(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    if total and counts["done"] == total:
+        return text("queue.all_arrived", count=total)
+    return text("queue.counts", **counts)
+
+
+def storage(used: int, quota: int, unkept: int) -> str:
+    """Storage use, and how many clips' originals could not be kept for a reload."""
+    said = (text("queue.storage_quota", used=human_size(used), quota=human_size(quota)) if quota
+            else text("queue.storage", used=human_size(used)))
+    return f"{said} {text('queue.unkept', count=unkept)}" if unkept else said
+
+
+def sending_original(percent: float) -> str:
+    return text("bypass.progress", percent=f"{percent:.0f}")
+
+
+def notice(name: str) -> str:
+    return text(f"notice.{name}")
+
+
+def emergency_sent(size: int) -> str:
+    return text("bypass.emergency", size=human_size(size))
+
+
+def original_failed(detail: str) -> str:
+    return text("bypass.failed", detail=detail)
+
+
+def queue_text(name: str) -> str:
+    """``queue.<name>``: "restored", "needs_file", "paused"…"""
+    return text(f"queue.{name}")

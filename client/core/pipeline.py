@@ -10,8 +10,8 @@ keeps "Send original now" available for them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -41,6 +41,8 @@ from client.core.ports import (
 )
 from client.core.presets import DEFAULT_PRESET, PRESETS
 from client.core.progress import Status, encode_rate, percent_of
+
+T = TypeVar("T")
 
 
 class Ports(msgspec.Struct, frozen=True):
@@ -109,7 +111,7 @@ def input_problem(facts: FileFacts) -> str | None:
         return messages.EMPTY
     kind = classify(facts)
     if kind == "other":
-        return messages.NOT_MEDIA.format(kind=f"it looks like {facts.mime or kind}")
+        return messages.not_media(facts.mime or kind)
     return None
 
 
@@ -140,15 +142,39 @@ async def preview(job: Job, ports: Ports) -> Status:
     return Status(state="ready", message=messages.expectation(the_plan, job.facts.size))
 
 
+class Prepared(msgspec.Struct, frozen=True):
+    """What is left once compression is over: the bytes to send (the compressed output, the
+    original stripped of its metadata, or the original itself) and how to describe them."""
+
+    outcome: Outcome
+    media: MediaInfo | None = None  # a video's facts (for its poster); None for photos
+
+    @property
+    def blob(self) -> Any | None:
+        """The bytes to send; None: the original file as it is."""
+        sent = self.outcome.encoded or self.outcome.original
+        return sent.blob if sent else None
+
+
 async def send(job: Job, ports: Ports) -> Status:
+    """The whole journey of one file: compress (or decide not to), then upload."""
+    prepared = await prepare(job, ports)
+    if isinstance(prepared, Status):
+        return prepared
+    return await deliver(job, prepared, ports)
+
+
+async def prepare(job: Job, ports: Ports) -> Prepared | Status:
+    """Everything before the upload. A Status is returned only for a file that will not be
+    sent automatically (empty, not media, unreadable): it is the error to show."""
     view = ports.view
     problem = input_problem(job.facts)
     if problem:
         return _finish(view, Status(state="error", message=problem))
     if classify(job.facts) == "image":
-        return await send_photo(job, ports)
+        return await prepare_photo(job, ports)
 
-    view.show(Status(state="compressing", message="Reading the video…", percent=0.0))
+    view.show(Status(state="compressing", message=messages.READING, percent=0.0))
     media = await ports.prober.probe(job.file)
     if media is None:
         return _finish(view, Status(state="error", message=messages.UNREADABLE))
@@ -160,21 +186,23 @@ async def send(job: Job, ports: Ports) -> Status:
         outcome = await compress(job, media, the_plan, ports)
         if outcome.encoded is not None and outcome.encoded.size >= job.facts.size:
             outcome = Outcome(encoded=None, reason="not-smaller")
-    return await _upload(job, outcome, ports, media)
+    if outcome.encoded is None and outcome.reason != "emergency":
+        outcome = await _stripped(job, outcome, ports)
+    return Prepared(outcome=outcome, media=media)
 
 
-async def send_photo(job: Job, ports: Ports) -> Status:
+async def prepare_photo(job: Job, ports: Ports) -> Prepared | Status:
     """Photos are always re-encoded, even if that does not save bytes: it is what removes
     their location and camera details. Emergency sends the original at once."""
     if job.priority == "emergency":
-        return await _upload(job, Outcome(encoded=None, reason="emergency"), ports)
+        return Prepared(outcome=Outcome(encoded=None, reason="emergency"))
     ports.view.show(Status(state="compressing", message=messages.PREPARING_PHOTO, percent=None))
     try:
         encoded = await ports.imager.photo(job.file, PHOTO)
     except TranscodeFailed:
         return _finish(ports.view, Status(state="error", message=messages.PHOTO_UNREADABLE))
     outcome = Outcome(encoded=encoded, reason="compressed", engine="canvas", preset="photo", mime=PHOTO.mime)
-    return await _upload(job, outcome, ports)
+    return Prepared(outcome=outcome)
 
 
 async def compress(job: Job, media: MediaInfo, the_plan: Plan, ports: Ports) -> Outcome:
@@ -202,7 +230,7 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
         if remaining <= 0:
             return None
         try:
-            encoded = await asyncio.wait_for(_run(job, media, step, engine, ports), remaining)
+            encoded = await within(_run(job, media, step, engine, ports), deadline, ports.clock)
         except TranscodeFailed:
             reason = "compression-failed"
             continue  # the next engine, or the original
@@ -218,6 +246,25 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
             tries.insert(0, (engine, boosted(step)))
     return Outcome(encoded=None, reason=reason)
 
+
+async def within(work: Coroutine[Any, Any, T], deadline: float, clock: Callable[[], float]) -> T:
+    """``work``'s result, or TimeoutError once ``clock`` passes ``deadline``. The clock is
+    the engines' own (a frozen or paused page does not advance it), so unlike
+    ``asyncio.wait_for`` a freeze never uses up a budget."""
+    task = asyncio.ensure_future(work)
+    try:
+        while not task.done():
+            left = deadline - clock()
+            if left <= 0:
+                raise TimeoutError
+            await asyncio.wait({task}, timeout=min(left, BUDGET_CHECK_S))
+        return task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+BUDGET_CHECK_S = 1.0
 
 # The browser's sampled luma SSIM is an estimate: against ffmpeg's full SSIM (what the
 # floors mean, bench/compress.py) it read up to 0.0045 high, so the gate asks a bit more.
@@ -243,25 +290,38 @@ async def _run(job: Job, media: MediaInfo, the_plan: Plan, engine: str, ports: P
     return await ports.transcoder.run(job.file, the_plan, engine, on_encoded)
 
 
-async def _upload(job: Job, outcome: Outcome, ports: Ports, media: MediaInfo | None = None) -> Status:
-    view, facts = ports.view, job.facts
-    if outcome.encoded is None and outcome.reason != "emergency" and media is not None:
-        outcome = await _stripped(job, outcome, ports)
-    sent = outcome.encoded or outcome.original
-    blob, size = (sent.blob, sent.size) if sent else (job.file, facts.size)
+async def deliver(
+    job: Job,
+    prepared: Prepared,
+    ports: Ports,
+    *,
+    blob: Any | None = None,
+    resume_url: str | None = None,
+    on_url: Callable[[str], None] | None = None,
+) -> Status:
+    """Upload what ``prepare`` made ready, then the video's poster. ``blob`` overrides the
+    prepared bytes (the same output read back after a reload); ``resume_url`` continues an
+    upload already begun, from the server's offset; ``on_url`` learns a new upload's URL
+    as soon as the server creates it (so that a reload can resume it, never repeat it)."""
+    view, facts, outcome = ports.view, job.facts, prepared.outcome
+    blob = blob if blob is not None else (prepared.blob or job.file)
+    size = int(blob.size)
     note = messages.why_original(outcome.reason)
     prefix = f"{note} " if note else ""
 
     def on_sent(done: int, total: int) -> None:
         pct = percent_of(done, total)
-        view.show(Status(state="uploading", message=f"{prefix}Uploading… {pct:.0f}%", percent=pct))
+        view.show(Status(state="uploading", message=messages.uploading(pct, note), percent=pct))
 
     on_sent(0, size)
     try:
         source = None if outcome.encoded else job.file  # an original: the bypass may join it
-        url = await ports.uploader.upload(blob, upload_metadata(job, outcome), on_sent, source)
+        url = await ports.uploader.upload(
+            blob, upload_metadata(job, outcome), on_sent, source, resume_url=resume_url, on_url=on_url
+        )
     except UploadFailed as exc:
         return _finish(view, Status(state="error", message=messages.UPLOAD_FAILED.format(detail=exc.detail)))
+    media = prepared.media
     poster_url = await _send_poster(job, blob, url, media, ports) if media else None
     done = f"{prefix}{messages.sent(size, facts.size, outcome.encoded is not None)}"
     return _finish(view, Status(state="done", message=done, percent=100.0, upload_url=url,

@@ -84,10 +84,15 @@ class Uploader(Protocol):
         metadata: dict[str, str],
         on_progress: Callable[[int, int], None],
         source: Handle | None = None,
+        *,
+        resume_url: str | None = None,
+        on_url: Callable[[str], None] | None = None,
     ) -> str:
         """Send ``blob`` with tus; returns the upload URL. Raises UploadFailed. ``source``:
         the file ``blob`` stands for (an original, stripped or not), so that the bypass
-        joins this upload instead of sending the file a second time."""
+        joins this upload instead of sending the file a second time. ``resume_url``: an
+        upload begun earlier, continued from the server's offset; ``on_url`` is told a new
+        upload's URL as soon as the server has created it."""
 
 
 class StatusView(Protocol):

@@ -40,6 +40,8 @@ class Queue(msgspec.Struct, frozen=True, kw_only=True):
     items: tuple[Item, ...] = ()
     max_compressing: int = 1
     max_uploading: int = 1
+    running: bool = False  # Start pressed; ends by itself once nothing is left to do
+
 
     def item(self, item_id: str) -> Item | None:
         return next((item for item in self.items if item.id == item_id), None)
@@ -47,8 +49,22 @@ class Queue(msgspec.Struct, frozen=True, kw_only=True):
     def count(self, state: str) -> int:
         return sum(item.state == state for item in self.items)
 
+    def all_arrived(self) -> bool:
+        """Every clip is on the server (done, or its original sent by the bypass)."""
+        return bool(self.items) and all(
+            item.state in FINAL and item.upload_url for item in self.items
+        )
+
 
 # Events: what the person did, or what the work reported.
+
+
+class Start(msgspec.Struct, frozen=True, tag=True):
+    """Start pressed: the waiting clips go, and clips added while they do follow them."""
+
+
+class Halt(msgspec.Struct, frozen=True, tag=True):
+    """The page's Cancel: stop what is running; the clips wait for Start again."""
 
 
 class Added(msgspec.Struct, frozen=True, tag=True):
@@ -99,7 +115,9 @@ class FileFound(msgspec.Struct, frozen=True, tag=True):
 
 
 Event = (
-    Added
+    Start
+    | Halt
+    | Added
     | Compressed
     | Uploaded
     | Failed
@@ -126,6 +144,7 @@ class StartUpload(msgspec.Struct, frozen=True, tag=True):
 
 class StopWork(msgspec.Struct, frozen=True, tag=True):
     item_id: str
+    keep: bool = False  # pause: keep what the server holds, to resume; else let it go
 
 
 class SendOriginal(msgspec.Struct, frozen=True, tag=True):
@@ -142,17 +161,37 @@ def step(queue: Queue, event: Event) -> tuple[Queue, list[Effect]]:
     return queue, effects + started
 
 
-def restored(queue: Queue) -> tuple[Queue, list[Effect]]:
+def restored(
+    queue: Queue, *, lost_outputs: frozenset[str] = frozenset(), missing_files: frozenset[str] = frozenset()
+) -> tuple[Queue, list[Effect]]:
     """A queue read back after a reload: work that was running starts again (an upload
-    resumes from the server's offset; a compression without kept output starts over)."""
-    items = tuple(
-        msgspec.structs.replace(item, state="waiting") if item.state in WORKING else item
-        for item in queue.items
-    )
-    return _schedule(msgspec.structs.replace(queue, items=items))
+    resumes from the server's offset; a compression without kept output starts over).
+    ``lost_outputs``: clips whose compressed output could not be read back (compressed
+    again); ``missing_files``: clips whose original the browser could not keep, which wait
+    for the person to choose the same file again unless their output was kept."""
+
+    def back(item: Item) -> Item:
+        if item.state in FINAL:
+            return item
+        output_ready = item.output_ready and item.id not in lost_outputs
+        state = "waiting" if item.state in WORKING else item.state
+        if not output_ready and item.id in missing_files:
+            state = "needs-file"
+        return msgspec.structs.replace(item, state=state, output_ready=output_ready)
+
+    return _schedule(msgspec.structs.replace(queue, items=tuple(back(i) for i in queue.items)))
 
 
 def _apply(queue: Queue, event: Event) -> tuple[Queue, list[Effect]]:
+    if isinstance(event, Start):
+        return msgspec.structs.replace(queue, running=True), []
+    if isinstance(event, Halt):
+        stops: list[Effect] = [StopWork(item.id, keep=True) for item in queue.items if item.state in WORKING]
+        items = tuple(
+            msgspec.structs.replace(item, state="waiting") if item.state in WORKING else item
+            for item in queue.items
+        )
+        return msgspec.structs.replace(queue, items=items, running=False), stops
     if isinstance(event, Added):
         if queue.item(event.item_id) is not None:
             return queue, []
@@ -161,8 +200,13 @@ def _apply(queue: Queue, event: Event) -> tuple[Queue, list[Effect]]:
     item = queue.item(event.item_id)
     if item is None:
         return queue, []
-    if isinstance(event, Uploaded) and item.state == "bypassed" and item.upload_url is None:
-        return _set(queue, item, upload_url=event.upload_url), []  # where its original went
+    if item.state == "bypassed" and item.upload_url is None:  # its original is on the way
+        if isinstance(event, Uploaded):
+            return _set(queue, item, upload_url=event.upload_url, problem=None), []
+        if isinstance(event, Failed):
+            return _set(queue, item, problem=event.problem), []  # offered again (rows.py)
+        if isinstance(event, Bypass) and item.problem:
+            return _set(queue, item, problem=None), [SendOriginal(item.id)]
     if item.state in FINAL:
         return queue, []  # done and bypassed items never change again
     if isinstance(event, Bypass):
@@ -179,22 +223,24 @@ def _apply(queue: Queue, event: Event) -> tuple[Queue, list[Effect]]:
     if isinstance(event, Failed) and item.state in WORKING:
         return _set(queue, item, state="failed", problem=event.problem), []
     if isinstance(event, Pause) and item.state in ("waiting", *WORKING):
-        stop = [StopWork(item.id)] if item.state in WORKING else []
+        stop = [StopWork(item.id, keep=True)] if item.state in WORKING else []
         return _set(queue, item, state="paused"), stop
     if (isinstance(event, Resume) and item.state == "paused") or (
         isinstance(event, Retry) and item.state == "failed"
     ):
-        return _set(queue, item, state="waiting", problem=None), []
+        return _running(_set(queue, item, state="waiting", problem=None)), []
     if isinstance(event, FileMissing) and not item.output_ready:
         stop = [StopWork(item.id)] if item.state in WORKING else []
         return _set(queue, item, state="needs-file"), stop
     if isinstance(event, FileFound) and item.state == "needs-file":
-        return _set(queue, item, state="waiting"), []
+        return _running(_set(queue, item, state="waiting")), []
     return queue, []  # an event that does not apply to the item's state changes nothing
 
 
 def _schedule(queue: Queue) -> tuple[Queue, list[Effect]]:
     effects: list[Effect] = []
+    if not queue.running:
+        return queue, effects
     for item in queue.items:
         if item.state != "waiting":
             continue
@@ -204,7 +250,14 @@ def _schedule(queue: Queue) -> tuple[Queue, list[Effect]]:
         elif not item.output_ready and queue.count("compressing") < queue.max_compressing:
             queue = _set(queue, item, state="compressing")
             effects.append(StartCompression(item.id))
+    if queue.items and not any(item.state in ("waiting", *WORKING) for item in queue.items):
+        queue = msgspec.structs.replace(queue, running=False)  # drained: new clips wait for Start
     return queue, effects
+
+
+def _running(queue: Queue) -> Queue:
+    """Resume, Retry and a file found again set the queue going (no second Start needed)."""
+    return msgspec.structs.replace(queue, running=True)
 
 
 def _set(queue: Queue, item: Item, **changes: object) -> Queue:

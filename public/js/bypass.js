@@ -1,75 +1,67 @@
-// "Send original now": one click sends the chosen file exactly as it is. Priority
-// "emergency" does the same from Start. Plain JS on purpose, so both work before (and
-// without) Python; the server records each in its audit trail (metadata bypass=1).
+// "Send original now": one click sends the current clip exactly as it is; priority
+// "emergency" does the same from Start, for every clip not sent yet. Plain JS on purpose,
+// so both work before (and without) Python; the server records each in its audit trail
+// (metadata bypass=1). Once Python has loaded it shows the clips' progress itself
+// (its queue follows the "medpress:bypass" event); before that, this writes the status.
+import { decimal, ready, t } from "./i18n.js";
+import { currentFile, pendingFiles, sendOriginal } from "./originals.js";
 import { showStatus } from "./status.js";
-import { markBypassed, uploadBlob } from "./upload.js";
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
-let sending = false;
+const pythonShows = () => document.documentElement.dataset.python === "attached";
 
 function sizeText(bytes) {
-  return bytes >= 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${bytes} bytes`;
+  return bytes >= 1e6 ? t("size.mb", { n: decimal(bytes / 1e6) }) : t("size.bytes", { n: bytes });
 }
 
+// Every sentence comes from the catalogue (i18n.js), in the page's language.
 const ENDINGS = {
-  bypass: (size) => ({ state: "bypassed", message: `Sent the original (${size}).` }),
-  emergency: (size) => ({
-    state: "done", message: `Emergency: the original was sent without compression (${size}).`,
-  }),
+  bypass: (size) => ({ state: "bypassed", message: t("sent.original", { size }) }),
+  emergency: (size) => ({ state: "done", message: t("bypass.emergency", { size }) }),
 };
 
-async function sendOriginal(reason) {
-  const file = byTestId("file-input").files[0];
-  if (!file) {
-    showStatus({ state: "error", message: "Choose a video first, then press “Send original now”." });
+async function send(files, reason) {
+  if (!files.length) {
+    await ready;
+    showStatus({ state: "error", message: t("bypass.choose_first") });
     return;
   }
-  if (sending) return;
-  sending = true;
-  // From now on this file is the bypass's: Python (loaded or not yet) never starts it again.
-  markBypassed(file);
-  byTestId("start").disabled = true;
-  // Python (if loaded) stops whatever it was doing for this file; an upload of this very
-  // file under way is joined below, not repeated.
-  document.dispatchEvent(new CustomEvent("medpress:bypass"));
-  const metadata = {
-    filename: file.name,
-    filetype: file.type || "application/octet-stream",
-    priority: byTestId("priority").value,
-    compressed: "0",
-    original_size: String(file.size),
-    reason,
-    bypass: "1",
-  };
-  showStatus({ state: "uploading", message: "Sending the original now…", percent: 0 });
-  try {
-    const url = await uploadBlob(file, metadata, (sent, total) => {
+  const priority = byTestId("priority").value;
+  const show = (status) => { if (!pythonShows()) showStatus(status); };
+  // The first request leaves now; the words follow once the catalogue is there (a few ms).
+  const uploads = files.map((file, index) => sendOriginal(file, {
+    reason, priority,
+    onProgress: index ? null : (sent, total) => {
       const percent = total ? (100 * sent) / total : 0;
-      showStatus({ state: "uploading", message: `Sending the original… ${Math.round(percent)}%`, percent });
-    });
-    showStatus({ ...ENDINGS[reason](sizeText(file.size)), percent: 100, uploadUrl: url });
+      show({ state: "uploading", message: t("bypass.progress", { percent: Math.round(percent) }), percent });
+    },
+  }));
+  byTestId("start").disabled = true;
+  await ready;
+  show({ state: "uploading", message: t("bypass.sending"), percent: 0 });
+  try {
+    const url = await uploads[0];
+    await Promise.all(uploads);
+    show({ ...ENDINGS[reason](sizeText(files[0].size)), percent: 100, uploadUrl: url });
   } catch (error) {
-    showStatus({
-      state: "error",
-      message: `The original could not be sent: ${error.detail || "unknown error"}. ` +
-        "Check the network and press “Send original now” again.",
-    });
-  } finally {
-    sending = false;
+    show({ state: "error", message: t("bypass.failed", { detail: error.detail || t("bypass.unknown_error") }) });
   }
 }
 
-byTestId("bypass").addEventListener("click", () => sendOriginal("bypass"));
+byTestId("bypass").addEventListener("click", () => {
+  const file = currentFile();
+  send(file ? [file] : [], "bypass");
+});
 
-// Emergency: Start sends the original at once, whether Python has loaded or not (this
+// Emergency: Start sends the originals at once, whether Python has loaded or not (this
 // listener comes first, so Python's never sees the click).
 byTestId("start").addEventListener("click", (event) => {
   if (byTestId("priority").value !== "emergency") return;
   event.stopImmediatePropagation();
-  sendOriginal("emergency");
+  send(pendingFiles(), "emergency");
 });
 byTestId("priority").addEventListener("change", () => {
-  if (document.documentElement.dataset.python !== "attached") {
+  if (!pythonShows()) {
     byTestId("start").disabled = byTestId("priority").value !== "emergency";
   }
 });

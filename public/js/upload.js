@@ -3,6 +3,7 @@
 // Retries are ours (retry.js): network errors, 5xx, 409, 423 and 429 wait (Retry-After when
 // the server says, else back-off with jitter) and resume from the server's offset; offline,
 // uploads pause, and the "online" event resumes them. Other refusals end the upload.
+import { t } from "./i18n.js";
 import { MAX_ATTEMPTS, retryable, retryDelayMs } from "./retry.js";
 
 const CHUNK_SIZE = 8 * 1024 * 1024;  // each chunk is durable on the server once acknowledged
@@ -27,9 +28,9 @@ function resume(entry) {
 /** Plain-language reason for a failed upload; never includes file names or contents. */
 export function describeUploadError(error) {
   const status = error?.originalResponse?.getStatus?.();
-  if (!status) return "the server could not be reached";
+  if (!status) return t("upload_error.unreachable");
   const reason = serverReason(error.originalResponse.getBody?.() || "");
-  return reason ? `the server refused it (${status}: ${reason})` : `the server refused it (${status})`;
+  return reason ? t("upload_error.refused_reason", { status, reason }) : t("upload_error.refused", { status });
 }
 
 // The server's own short explanation: plain text or a JSON "detail"; never an HTML page.
@@ -61,12 +62,14 @@ export const isBypassed = (file) => bypassedFiles.has(file);
  * gives up this caller's interest; the last one out stops the upload and asks the
  * server to delete what it received. `source`: the File `blob` stands for (an original
  * stripped of its metadata), so that the bypass, sending that File, joins this upload.
+ * `resumeUrl`: an upload begun before a reload, continued from the server's offset (HEAD);
+ * `onUrl(url)` is called as soon as the server has created a new upload.
  */
-export function uploadBlob(blob, metadata, onProgress, signal, source = blob) {
+export function uploadBlob(blob, metadata, onProgress, signal, source = blob, { resumeUrl = null, onUrl = null } = {}) {
   const key = source ?? blob;  // an original stripped of metadata stands for its file
   let entry = shared.get(key);
   if (!entry) {
-    entry = startUpload(blob, metadata);
+    entry = startUpload(blob, metadata, resumeUrl, onUrl);
     shared.set(key, entry);
     entry.result.catch(() => shared.get(key) === entry && shared.delete(key));  // may retry
   }
@@ -81,7 +84,9 @@ export function uploadBlob(blob, metadata, onProgress, signal, source = blob) {
         shared.delete(key);
         active.delete(entry);
         clearTimeout(entry.retryTimer);
-        entry.upload.abort(true).catch(() => {});  // the partial upload expires anyway if this fails
+        // Paused: keep the partial upload to resume it (by its URL) later. Otherwise ask
+        // the server to delete it (it expires anyway if this fails).
+        entry.upload.abort(signal.reason !== "pause").catch(() => {});
       }
       const failure = new Error("cancelled");
       failure.code = "cancelled";
@@ -90,7 +95,7 @@ export function uploadBlob(blob, metadata, onProgress, signal, source = blob) {
   });
 }
 
-function startUpload(blob, metadata) {
+function startUpload(blob, metadata, resumeUrl, onUrl) {
   const entry = {
     callers: 0, listeners: new Set(), done: false, upload: null, result: null,
     attempt: 0, retryTimer: null,
@@ -98,12 +103,14 @@ function startUpload(blob, metadata) {
   entry.result = new Promise((resolve, reject) => {
     entry.upload = new window.tus.Upload(blob, {
       endpoint: new URL("/files/", location.href).href,
+      uploadUrl: resumeUrl,
       metadata,
       chunkSize: CHUNK_SIZE,
       retryDelays: null,  // ours: see onError
       // tus-js-client's default fingerprint stores the file name in localStorage,
       // which may name a patient on a shared ward PC: keep nothing there.
       storeFingerprintForResuming: false,
+      onUploadUrlAvailable: () => onUrl?.(entry.upload.url),
       onProgress: (sent, total) => entry.listeners.forEach((listener) => listener(sent, total)),
       onChunkComplete: () => { entry.attempt = 0; },  // progress: the next failure starts afresh
       onSuccess: () => {

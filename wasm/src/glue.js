@@ -5,10 +5,17 @@ import {
   probe as ffprobe, prepare as prepareFfmpeg, release as releaseFfmpeg, transcode as transcodeFfmpeg,
 } from "./ffmpeg-engine.js";
 import { encodePhoto, posterFrame } from "./image-engine.js";
-import { cancelAll } from "./jobs.js";
+import { cancelAll, engineSeconds, pauseEngines, resumeEngines } from "./jobs.js";
 import { probeMedia } from "./probe.js";
 import { stripMetadata } from "./remux-engine.js";
 import { canEncode, transcodeWebCodecs } from "./webcodecs-engine.js";
+import { hiddenForSeconds, watchDevice } from "./device.js";
+import { fingerprint } from "./fingerprint.js";
+import * as keep from "./keep.js";
+import { originalReason, sendOriginal, setQueuedFiles } from "/js/originals.js";
+import {
+  notifyAllArrived, removeItem, renderItem, renderNotices, renderStorage, renderSummary,
+} from "/js/queue-view.js";
 import { showStatus } from "/js/status.js";
 import { isBypassed, uploadBlob } from "/js/upload.js";
 
@@ -40,7 +47,22 @@ globalThis.medpressGlue = {
   posterFrame: settled(posterFrame),
   uploadBlob: settled(uploadBlob),
   isBypassed,
+  originalReason,
+  sendOriginal: settled(sendOriginal),
+  setQueuedFiles,
+  fingerprint: settled(fingerprint),
+  keep: Object.fromEntries(Object.entries(keep).map(([name, fn]) => [name, settled(fn)])),
   cancelAll,
   showStatus,
-  now: () => performance.now() / 1000,
+  renderItem,
+  removeItem,
+  renderSummary,
+  renderNotices,
+  renderStorage,
+  notifyAllArrived,
+  now: engineSeconds,  // frozen and paused time left out (budgets, rates)
+  pauseEngines,
+  resumeEngines,
+  watchDevice,
+  hiddenForSeconds,
 };

@@ -7,38 +7,62 @@ export class EngineError extends Error {
   }
 }
 
-const running = new Set();
+// The engines' clock: time the page was running and the engines were not paused. A frozen
+// page runs no timers, so a tick that comes late counts for at most one step: a freeze (or
+// a pause for a hidden page) never makes the watchdog or the time budget think an engine
+// stalled or ran over.
+const TICK_MS = 250;
+const MAX_STEP_MS = 1000;
+let activeMs = 0;
+let lastTick = performance.now();
+let paused = false;
+const running = new Set();  // {stop, alive, lastAlive, stallMs, post}
+
+function tick() {
+  const now = performance.now();
+  if (!paused) activeMs += Math.min(now - lastTick, MAX_STEP_MS);
+  lastTick = now;
+  for (const job of running) {
+    if (job.stallMs > 0 && activeMs - job.lastAlive >= job.stallMs) job.stop("stalled");
+  }
+}
+setInterval(tick, TICK_MS);
+
+/** Seconds on the engines' clock (frozen and paused time left out). */
+export function engineSeconds() {
+  const step = paused ? 0 : Math.min(performance.now() - lastTick, MAX_STEP_MS);
+  return (activeMs + step) / 1000;
+}
 
 /**
- * Start a job. `begin(alive)` starts the work and returns {promise, stop}; the job calls
- * `alive()` whenever it makes progress. If it makes none for `stallMs`, it is stopped and
- * the returned promise rejects with EngineError("stalled"); cancelAll() rejects it with
- * "cancelled". Either way `stop()` frees the worker and its memory at once.
+ * Start a job. `begin(alive)` starts the work and returns {promise, stop, post?}; the job
+ * calls `alive()` whenever it makes progress. If it makes none for `stallMs` on the engines'
+ * clock, it is stopped and the returned promise rejects with EngineError("stalled");
+ * cancelAll() rejects it with "cancelled". Either way `stop()` frees the worker and its
+ * memory at once. `post(message)`, if given, passes "pause"/"resume" on to the worker.
  */
 export function startJob(begin, { stallMs = 0 } = {}) {
   return new Promise((resolve, reject) => {
-    let timer = null;
-    let job = null;
     let settled = false;
+    let work = null;
+    const job = { stallMs, lastAlive: activeMs, post: null };
     const settle = (fn, value) => {
       settled = true;
-      clearTimeout(timer);
-      running.delete(stop);
+      running.delete(job);
       fn(value);
     };
-    const stop = (code) => {
-      job?.stop();
+    job.stop = (code) => {
+      work?.stop();
       settle(reject, new EngineError(code));
     };
     const alive = () => {
-      if (settled) return;  // a late message after the end starts no new watchdog
-      clearTimeout(timer);
-      if (stallMs > 0) timer = setTimeout(() => stop("stalled"), stallMs);
+      if (!settled) job.lastAlive = activeMs;
     };
-    running.add(stop);
-    alive();
-    job = begin(alive);
-    job.promise.then(
+    running.add(job);
+    work = begin(alive);
+    job.post = work.post ?? null;
+    if (paused) job.post?.({ type: "pause" });
+    work.promise.then(
       (value) => settle(resolve, value),
       (error) => settle(reject, error instanceof EngineError ? error : new EngineError("engine-error")),
     );
@@ -46,7 +70,27 @@ export function startJob(begin, { stallMs = 0 } = {}) {
 }
 
 export function cancelAll() {
-  for (const stop of running) stop("cancelled");
+  for (const job of running) job.stop("cancelled");
+}
+
+/**
+ * Pause the engines (a page hidden past its grace period): a WebCodecs worker stops feeding
+ * frames, keeping all it has done; ffmpeg.wasm runs on to its end. The engines' clock
+ * stops, so neither the watchdog nor the time budget counts the pause.
+ */
+export function pauseEngines() {
+  tick();
+  paused = true;
+  for (const job of running) job.post?.({ type: "pause" });
+}
+
+export function resumeEngines() {
+  tick();
+  paused = false;
+  for (const job of running) {
+    job.lastAlive = activeMs;
+    job.post?.({ type: "resume" });
+  }
 }
 
 /**
@@ -68,6 +112,6 @@ export function workerJob(url, message, { stallMs, onProgress, result }) {
       worker.postMessage(message);
     });
     promise.finally(() => worker.terminate()).catch(() => {});
-    return { promise, stop: () => worker.terminate() };
+    return { promise, stop: () => worker.terminate(), post: (note) => worker.postMessage(note) };
   }, { stallMs });
 }

@@ -57,6 +57,7 @@ async function encodeVideo(track, source, options, quality, onTime) {
   let lastReport = -Infinity;
   for await (const sample of new VideoSampleSink(track).samples()) {
     if (failure) break;
+    await unpaused();  // a hidden page's pause: no frame is fed until it resumes
     const frame = sample.toVideoFrame();
     quality.offer(frame, sample.timestamp);
     const keyFrame = sample.timestamp >= nextKeyAt;
@@ -112,12 +113,30 @@ async function transcode(file, options, onTime) {
   return { buffer, ssim: await quality.measure(await made.getPrimaryVideoTrack()) };
 }
 
-self.onmessage = async ({ data: { file, options } }) => {
+// "pause" and "resume" from the page (jobs.js): the frame loop waits while paused.
+let pause = null;
+const unpaused = () => pause?.promise;
+
+async function run({ file, options }) {
   try {
     const { buffer, ssim } = await transcode(file, options, (seconds) => self.postMessage({ type: "time", seconds }));
     self.postMessage({ type: "done", buffer, ssim }, [buffer]);
   } catch (error) {
     console.warn("webcodecs engine failed:", error?.code || error?.name, error?.message);
     self.postMessage({ type: "error", code: error?.code || "engine-error" });
+  }
+}
+
+self.onmessage = ({ data }) => {
+  if (data.type === "pause") {
+    if (!pause) {
+      let release;
+      pause = { promise: new Promise((resolve) => { release = resolve; }), release: () => release() };
+    }
+  } else if (data.type === "resume") {
+    pause?.release();
+    pause = null;
+  } else {
+    run(data);
   }
 };

@@ -77,6 +77,7 @@ class FakeUploader:
         self.fail = fail
         self.sent: list[tuple[object, dict[str, str]]] = []
         self.sources: list[object | None] = []
+        self.resumed: list[str | None] = []
 
     async def upload(
         self,
@@ -84,13 +85,20 @@ class FakeUploader:
         metadata: dict[str, str],
         on_progress: Callable[[int, int], None],
         source: object | None = None,
+        *,
+        resume_url: str | None = None,
+        on_url: Callable[[str], None] | None = None,
     ) -> str:
         if self.fail:
             raise UploadFailed(self.fail)
         self.sent.append((blob, metadata))
         self.sources.append(source)
+        self.resumed.append(resume_url)
+        url = resume_url or f"http://127.0.0.1/files/{len(self.sent):032x}"
+        if on_url and not resume_url:
+            on_url(url)
         on_progress(1, 2)
-        return f"http://127.0.0.1/files/{len(self.sent):032x}"
+        return url
 
 
 class RecordingView:

@@ -238,3 +238,18 @@ def test_a_video_without_a_decodable_frame_has_no_poster():
     status, ports = run(imager=FakeImager(fail=True))
     assert status.state == "done" and status.poster_url is None
     assert len(ports.uploader.sent) == 1
+
+
+def test_the_budget_counts_only_the_engines_clock_so_a_freeze_does_not_use_it_up():
+    from client.core.pipeline import within
+
+    async def slow() -> str:
+        await asyncio.sleep(0.05)
+        return "finished"
+
+    frozen = [100.0]  # a frozen page: the engines' clock stands still while real time passes
+    assert asyncio.run(within(slow(), deadline=100.01, clock=lambda: frozen[0])) == "finished"
+
+    ticking = iter([100.0, 100.02, 100.04, 100.06])
+    with pytest.raises(TimeoutError):
+        asyncio.run(within(asyncio.sleep(3600), deadline=100.01, clock=lambda: next(ticking, 101.0)))

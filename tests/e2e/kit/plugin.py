@@ -1,0 +1,95 @@
+"""Pytest fixtures of the QA kit, for pytest-playwright suites.
+
+Enable with ``pytest_plugins = ["tests.e2e.kit.plugin"]`` in the rootdir's conftest.py; in a
+deeper conftest (where pytest forbids ``pytest_plugins``) import the fixtures instead, as
+tests/e2e/conftest.py does. Not with ``-p``: that loads it before pytest-playwright, whose
+``browser_type_launch_args`` would then win and launch a browser that is not installed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.kit.faults import install_battery, set_battery
+from tests.e2e.kit.lifecycle import DetachedChromium
+from tests.e2e.kit.server import (
+    LOAD_TIMEOUT_MS,
+    STATE_RECORDER,
+    Server,
+    guard_outside_requests,
+    running_server,
+)
+from tests.support.chromium import CHROMIUM, CHROMIUM_ARGS
+
+
+@pytest.fixture(scope="session")
+def medpress_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The real medpress server for the whole session, on a free loopback port."""
+    with running_server(tmp_path_factory.mktemp("var")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    """pytest-playwright launches Debian's Chromium, headless and never online."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def outside_requests(context) -> Iterator[list[str]]:
+    """Abort (and record) every request that is not to loopback; fail the test if any."""
+    seen = guard_outside_requests(context)
+    yield seen
+    assert seen == [], f"the page tried to reach beyond 127.0.0.1: {seen}"
+
+
+@pytest.fixture
+def open_app(page, medpress_server: Server, outside_requests):
+    """Open the medpress page (with an optional query such as "?engine=ffmpeg"), recording
+    every status state it passes through, and wait until Python is ready."""
+
+    def open_(query: str = ""):
+        page.add_init_script(STATE_RECORDER)
+        page.goto(medpress_server.url + "/" + query)
+        expect(page.get_by_test_id("status")).to_have_attribute("data-state", "ready", timeout=LOAD_TIMEOUT_MS)
+        return page
+
+    return open_
+
+
+@pytest.fixture
+def app_page(open_app):
+    """The medpress page, opened and ready."""
+    return open_app()
+
+
+class Battery:
+    """The fake battery of a test's browser context: ``set`` changes it in every open page."""
+
+    def __init__(self, context) -> None:
+        self.context = context
+
+    def set(self, level: float | None = None, charging: bool | None = None) -> None:
+        """Change level and/or charging in every page of the context, firing change events."""
+        for page in self.context.pages:
+            set_battery(page, level, charging)
+
+
+@pytest.fixture
+def battery(request: pytest.FixtureRequest, context) -> Battery:
+    """Fake battery on the context before any page loads; initial state from an indirect
+    parameter such as ``{"level": 0.15, "charging": False}`` (default: full, charging)."""
+    install_battery(context, **getattr(request, "param", {}))
+    return Battery(context)
+
+
+@pytest.fixture
+def detached_chromium() -> Iterator[DetachedChromium]:
+    """A Chromium of our own whose page can be hidden, frozen, resumed (lifecycle.py); fails
+    the test if the page, while attached, tried to reach beyond 127.0.0.1."""
+    with DetachedChromium() as chromium:
+        yield chromium
+    assert chromium.outside_requests == [], (
+        f"the page tried to reach beyond 127.0.0.1: {chromium.outside_requests}")
