@@ -157,6 +157,8 @@ class QueuePage:
 
     def start(self, priority: str, preset: str) -> None:
         """Start: the clips waiting for it go, with the form's current choices."""
+        if len(self.queue.items) > 1:
+            glue.askToNotify()  # a series: a notification may say when it has all arrived
         if self.preview_task and not self.preview_task.done():
             self.preview_task.cancel()
         for item in self.queue.items:
@@ -382,6 +384,8 @@ class QueuePage:
         counts = rows.counts(self.queue)
         glue.renderSummary(js_object({"counts": counts, "text": messages.counts(counts)}))
         self._announce()
+        glue.setWorkPending(any(not rows.arrived(i) and i.state in (*queue.WORKING, "waiting", "bypassed")
+                                and (self.queue.running or i.state != "waiting") for i in self.queue.items))
         js.document.querySelector('[data-testid="start"]').disabled = self.queue.running or not any(
             i.state == "waiting" for i in self.queue.items)
         js.document.querySelector('[data-testid="cancel"]').disabled = not self.queue.running

@@ -119,3 +119,18 @@ export function notifyAllArrived(text) {
     new Notification("medpress", { body: text, tag: "medpress-all-arrived" });
   }
 }
+
+/** Asked once, when a series starts: may medpress say by a system notification that it all arrived? */
+export function askToNotify() {
+  if (typeof Notification !== "undefined" && Notification.permission === "default") {
+    Notification.requestPermission().catch(() => {});
+  }
+}
+
+// Leaving the page while clips are still waiting, compressing or uploading asks first (the
+// browser's own prompt). Nothing would be lost (the queue is kept), but work would pause.
+let workPending = false;
+export const setWorkPending = (pending) => { workPending = Boolean(pending); };
+window.addEventListener("beforeunload", (event) => {
+  if (workPending) event.preventDefault();
+});

@@ -5,9 +5,11 @@ driven by Playwright, and a guard that fails any test whose page reaches beyond
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_ffmpeg
 from tests.e2e.kit.plugin import (
     app_page,
     battery,
@@ -44,3 +46,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def server(medpress_server: Server) -> Server:
     """The real medpress server (the kit's ``medpress_server``, under its usual name here)."""
     return medpress_server
+
+
+@pytest.fixture(scope="session")
+def series(media_dir: Path) -> list[Path]:
+    """Three different 3 s 720p clips (about 1.9 MB each), as a phone records a procedure."""
+    clips = []
+    for number, tone in enumerate((220, 440, 660), start=1):
+        path = media_dir / f"series-{number}.mp4"
+        run_ffmpeg(
+            "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
+            "-f", "lavfi", "-i", f"sine=frequency={tone}:sample_rate=48000",
+            "-t", "3", "-c:v", "libx264", "-preset", "veryfast", "-crf", "16",
+            "-pix_fmt", "yuv420p", "-c:a", "aac", str(path),
+        )
+        clips.append(path)
+    return clips

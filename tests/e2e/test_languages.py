@@ -101,7 +101,8 @@ def test_the_switch_changes_the_page_at_once_and_is_remembered(open_app, clip720
     page.get_by_test_id("language").select_option("en")
     expect_static_text(page, ENGLISH)
     expect(status).to_have_attribute("data-state", "ready", timeout=90_000)
-    expect(status).to_have_text(ENGLISH["ready"])
+    expect(page.get_by_test_id("queue-item")).to_have_count(1)  # the chosen clip, kept
+    expect(status).to_have_text("Kept from before the page was reloaded.")
 
 
 def test_the_bypass_speaks_portuguese_before_python_loads(page, server, outside_requests, clip720: Path):

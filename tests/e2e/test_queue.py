@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import run_ffmpeg
 from tests.e2e.conftest import upload_metadata
 
 # Every change of the clips' states, in order, as the page shows them.
@@ -21,22 +19,6 @@ new MutationObserver(() => {
   if (!last || last.join() !== states.join()) window.__queueStates.push(states);
 }).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-state"], childList: true});
 """
-
-
-@pytest.fixture(scope="session")
-def series(media_dir: Path) -> list[Path]:
-    """Three different 3 s 720p clips (about 1.9 MB each), as a phone records a procedure."""
-    clips = []
-    for number, tone in enumerate((220, 440, 660), start=1):
-        path = media_dir / f"series-{number}.mp4"
-        run_ffmpeg(
-            "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30",
-            "-f", "lavfi", "-i", f"sine=frequency={tone}:sample_rate=48000",
-            "-t", "3", "-c:v", "libx264", "-preset", "veryfast", "-crf", "16",
-            "-pix_fmt", "yuv420p", "-c:a", "aac", str(path),
-        )
-        clips.append(path)
-    return clips
 
 
 def throttle_uploads(page, bytes_per_second: int) -> None:

@@ -14,7 +14,8 @@ import { fingerprint } from "./fingerprint.js";
 import * as keep from "./keep.js";
 import { originalReason, sendOriginal, setQueuedFiles } from "/js/originals.js";
 import {
-  notifyAllArrived, removeItem, renderItem, renderNotices, renderStorage, renderSummary,
+  askToNotify, notifyAllArrived, removeItem, renderItem, renderNotices, renderStorage, renderSummary,
+  setWorkPending,
 } from "/js/queue-view.js";
 import { showStatus } from "/js/status.js";
 import { isBypassed, uploadBlob } from "/js/upload.js";
@@ -60,6 +61,8 @@ globalThis.medpressGlue = {
   renderNotices,
   renderStorage,
   notifyAllArrived,
+  askToNotify,
+  setWorkPending,
   now: engineSeconds,  // frozen and paused time left out (budgets, rates)
   pauseEngines,
   resumeEngines,

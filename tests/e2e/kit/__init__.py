@@ -1,4 +1,4 @@
-"""medpress's QA kit for pytest-playwright suites: the live server (server.py), faults to
+"""medpress's QA kit for pytest-playwright suites: the live server (server.py), a page object (page.py), faults to
 inflict on the page (faults.py), hidden and frozen pages (lifecycle.py) and the fixtures
 that tie them together (plugin.py: ``pytest_plugins = ["tests.e2e.kit.plugin"]``)."""
 
@@ -16,6 +16,7 @@ from tests.e2e.kit.faults import (
     throttle_uploads,
 )
 from tests.e2e.kit.lifecycle import CdpError, DetachedChromium, cdp_call
+from tests.e2e.kit.page import ClipRow, MedpressPage
 from tests.e2e.kit.server import (
     LOAD_TIMEOUT_MS,
     LOOPBACK,
@@ -34,7 +35,9 @@ __all__ = [
     "LOOPBACK",
     "STATE_RECORDER",
     "CdpError",
+    "ClipRow",
     "DetachedChromium",
+    "MedpressPage",
     "PatchFaults",
     "Server",
     "block_python",

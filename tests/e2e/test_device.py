@@ -1,0 +1,84 @@
+"""The device and the day: a low battery picks the lighter preset (and, nearly empty, offers
+the originals); a frozen page loses nothing and, once resumed, finishes without a fallback
+even when the freeze outlasted the engine watchdog. The battery is the one browser API the
+kit fakes (headless Chromium has none); freezing goes through CDP on a page Playwright is
+not attached to (tests/e2e/kit/lifecycle.py)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.kit import MedpressPage, upload_metadata
+from tests.e2e.kit.server import LOAD_TIMEOUT_MS
+
+# What medpress tells the host page, in order.
+HOST_EVENTS = """
+window.__hostEvents = [];
+for (const name of ["low-battery", "paused", "resumed", "bypass", "drained"]) {
+  window.addEventListener(`medpress:${name}`, (event) => window.__hostEvents.push(name));
+}
+"""
+
+
+@pytest.mark.parametrize("battery", [{"level": 0.2, "charging": False}], indirect=True)
+def test_low_battery_picks_the_lighter_preset_and_nearly_empty_offers_the_originals(
+    battery, open_app, clip720: Path, series: list[Path]
+):
+    page = open_app()
+    page.add_init_script(HOST_EVENTS)
+    page.evaluate(HOST_EVENTS)
+    medpress = MedpressPage(page)
+    expect(medpress.notice("low-battery")).to_be_visible()
+    medpress.choose(clip720).press_start()
+    url = medpress.item(0).wait_for("done").wait_for_upload_url()
+    meta = upload_metadata(page, url)
+    assert (meta["compressed"], meta["preset"]) == ("1", "mobile-fast")  # Standard was chosen
+
+    battery.set(level=0.08)
+    offer = medpress.notice("critical-battery")
+    expect(offer).to_be_visible()
+    medpress.choose(series[0])
+    expect(medpress.page.get_by_test_id("queue-item")).to_have_count(2)
+    offer.get_by_test_id("send-originals").click()
+    second = medpress.item(1).wait_for("bypassed")
+    meta = upload_metadata(page, second.wait_for_upload_url())
+    assert (meta["compressed"], meta["bypass"]) == ("0", "1")
+    assert page.request.get(second.upload_url).body() == series[0].read_bytes()
+
+    battery.set(charging=True)  # plugged in: both lifted
+    expect(medpress.notice("critical-battery")).to_have_count(0)
+    expect(medpress.notice("low-battery")).to_have_count(0)
+    events = page.evaluate("window.__hostEvents")
+    assert events.count("low-battery") == 2 and "bypass" in events, events  # 20 % and 8 %
+
+
+def test_a_freeze_longer_than_the_watchdog_then_resume_completes_without_fallback(
+    detached_chromium, playwright, server, clip720: Path
+):
+    stall_s = 3
+    page = detached_chromium.attach(playwright)
+    page.add_init_script(HOST_EVENTS)
+    page.goto(f"{server.url}/?engine=ffmpeg-mt&stall={stall_s}")
+    medpress = MedpressPage(page).wait_until_python_attached(LOAD_TIMEOUT_MS)
+    medpress.choose(clip720).press_start()
+    expect(medpress.status).to_contain_text("% ·", timeout=60_000)  # ffmpeg.wasm is encoding
+    detached_chromium.detach()
+
+    detached_chromium.freeze()
+    frozen_at = time.monotonic()
+    time.sleep(3 * stall_s)  # three times the watchdog's limit
+    detached_chromium.resume()
+    detached_chromium.show()
+    assert time.monotonic() - frozen_at >= 3 * stall_s
+
+    page = detached_chromium.attach(playwright)
+    medpress = MedpressPage(page)
+    url = medpress.item(0).wait_for("done").wait_for_upload_url()
+    meta = upload_metadata(page, url)
+    assert (meta["compressed"], meta["reason"], meta["engine"]) == ("1", "compressed", "ffmpeg-mt")
+    events = page.evaluate("window.__hostEvents")
+    assert events[:2] == ["paused", "resumed"], events  # the freeze paused the engines' clock
