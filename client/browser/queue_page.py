@@ -199,7 +199,7 @@ class QueuePage:
             glue.resumeEngines()
             _tell_host("resumed", {})
         low = {"low-battery", "critical-battery"}
-        if low & set(given.notices) and not low & set(before.notices):
+        if low & set(given.notices) and low & set(given.notices) != low & set(before.notices):
             _tell_host("low-battery", {"level": state.battery_level, "critical": given.offer_originals})
         glue.renderNotices(js_object([
             {"id": name, "text": messages.notice(name),

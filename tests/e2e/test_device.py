@@ -26,11 +26,10 @@ for (const name of ["low-battery", "paused", "resumed", "bypass", "drained"]) {
 
 @pytest.mark.parametrize("battery", [{"level": 0.2, "charging": False}], indirect=True)
 def test_low_battery_picks_the_lighter_preset_and_nearly_empty_offers_the_originals(
-    battery, open_app, clip720: Path, series: list[Path]
+    battery, page, open_app, clip720: Path, series: list[Path]
 ):
-    page = open_app()
     page.add_init_script(HOST_EVENTS)
-    page.evaluate(HOST_EVENTS)
+    open_app()
     medpress = MedpressPage(page)
     expect(medpress.notice("low-battery")).to_be_visible()
     medpress.choose(clip720).press_start()
