@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import run_ffmpeg
 from tests.e2e.kit import MedpressPage, upload_metadata
 from tests.e2e.kit.server import LOAD_TIMEOUT_MS
 
@@ -81,3 +82,53 @@ def test_a_freeze_longer_than_the_watchdog_then_resume_completes_without_fallbac
     assert (meta["compressed"], meta["reason"], meta["engine"]) == ("1", "compressed", "ffmpeg-mt")
     events = page.evaluate("window.__hostEvents")
     assert events[:2] == ["paused", "resumed"], events  # the freeze paused the engines' clock
+
+
+@pytest.fixture(scope="session")
+def clip20(media_dir: Path) -> Path:
+    """20 s of 720p: long enough to hide the page in the middle of its compression."""
+    path = media_dir / "clip20.mp4"
+    run_ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "20",
+        "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", str(path),
+    )
+    return path
+
+
+def item_percent(chromium) -> float:
+    text = chromium.evaluate("document.querySelector('[data-testid=item-percent]').textContent")
+    return float(text.rstrip("%") or 0)
+
+
+def test_a_hidden_page_pauses_compression_after_its_grace_and_goes_on_when_shown(
+    detached_chromium, playwright, server, clip20: Path
+):
+    page = detached_chromium.attach(playwright)
+    page.add_init_script(HOST_EVENTS)
+    page.goto(f"{server.url}/?engine=webcodecs&hidden_grace=1")
+    medpress = MedpressPage(page).wait_until_python_attached(LOAD_TIMEOUT_MS)
+    medpress.choose(clip20).press_start()
+    medpress.item(0).wait_for("compressing", 60_000)
+    page.wait_for_function("parseFloat(document.querySelector('[data-testid=item-percent]').textContent) > 0",
+                           timeout=60_000)
+    detached_chromium.detach()
+
+    detached_chromium.hide()
+    deadline = time.monotonic() + 10
+    while not detached_chromium.evaluate("window.__hostEvents.includes('paused')"):
+        assert time.monotonic() < deadline, "compression did not pause once the grace was over"
+        time.sleep(0.1)
+    time.sleep(0.5)  # frames already in the encoder come out
+    held = item_percent(detached_chromium)
+    time.sleep(3)
+    assert item_percent(detached_chromium) == held < 100  # no frame fed while hidden
+    assert detached_chromium.evaluate(
+        "document.querySelector('[data-notice=\"paused-hidden\"]') !== null")
+    detached_chromium.show()
+
+    page = detached_chromium.attach(playwright)
+    medpress = MedpressPage(page)
+    url = medpress.item(0).wait_for("done").wait_for_upload_url()
+    meta = upload_metadata(page, url)
+    assert (meta["compressed"], meta["engine"]) == ("1", "webcodecs")  # went on: no fallback
+    assert page.evaluate("window.__hostEvents")[:2] == ["paused", "resumed"]
