@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from client.browser.bridge import JsFailure, glue, settled
+from client.browser.bridge import JsFailure, glue, js_object, settled
 
 
 async def _call(name: str, *args: Any) -> Any:
@@ -52,6 +52,10 @@ async def upload_for(fingerprint: str) -> str | None:
 
 def forget(item_id: str) -> None:
     glue.keep.forget(item_id)
+
+
+async def forget_all_but(item_ids: list[str]) -> None:
+    await _call("forgetAllBut", js_object(item_ids))
 
 
 async def usage() -> tuple[int, int]:

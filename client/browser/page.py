@@ -63,16 +63,12 @@ def follow_language() -> None:
 
 
 class DomView:
-    """StatusView that writes through ``public/js/status.js``, in the page's language; can
-    be muted when the bypass takes over the page for the current file."""
+    """StatusView that writes through ``public/js/status.js``, in the page's language."""
 
     def __init__(self) -> None:
-        self.muted = False
         follow_language()
 
     def show(self, status: Status) -> None:
-        if self.muted:
-            return
         glue.showStatus(js_object({
             "state": status.state,
             "message": status.message,

@@ -104,10 +104,18 @@ class QueuePage:
                 added.append(item_id)
         if added and not self.queue.running:
             self._preview(added)
-        for item_id in added:  # a copy of each original, so that a reload can go on without it
+        if added:  # in the background: Start never waits for a copy of a large original
+            asyncio.ensure_future(self._keep_originals(added))
+
+    async def _keep_originals(self, item_ids: list[str]) -> None:
+        """A copy of each original, where the quota allows, so that a reload can go on."""
+        for item_id in item_ids:
             clip = self.clips.get(item_id)
             if clip is not None and clip.file is not None:
                 clip.original_kept = await keeper.keep_original(item_id, clip.file)
+            item = self.queue.item(item_id)
+            if item is None or rows.arrived(item):
+                keeper.forget(item_id)  # it arrived (or went) while its copy was being made
         self._save()
         await self._show_storage()
 
@@ -123,7 +131,9 @@ class QueuePage:
         the server's offset; a clip whose file the browser could not keep asks for it."""
         kept = decode_kept(await keeper.load_state())
         if kept is None or not kept.queue.items or kept.queue.all_arrived():
+            await keeper.forget_all_but([])  # nothing to go on with: nothing to keep
             return
+        await keeper.forget_all_but([i.id for i in kept.queue.items if not rows.arrived(i)])
         self.numbered = kept.numbered
         lost, missing = set(), set()
         for item in kept.queue.items:

@@ -90,3 +90,13 @@ export async function usage() {
   const { quota = 0, usage = 0 } = await navigator.storage.estimate();
   return { usage, quota };
 }
+
+/** Free every kept original and output but those of `ids` (left over by a closed page). */
+export async function forgetAllBut(ids) {
+  const keep = new Set(ids);
+  const keys = await run("originals", "readonly", (s) => s.getAllKeys());
+  const dir = await outputs();
+  const names = [];
+  for await (const name of dir.keys()) names.push(name);
+  await Promise.all([...new Set([...keys, ...names])].filter((id) => !keep.has(id)).map(forget));
+}
