@@ -19,6 +19,8 @@ from server.auth.principal import Principals
 from server.db.database import Database
 from server.db.legacy_import import import_legacy
 from server.db.registry import Registry
+from server.flags.controller import create_flags_router
+from server.flags.store import FlagStore, flag_watcher
 from server.settings import Settings
 from server.storage import FilesystemStorage, Storage
 from server.tus.controller import add_tus_resumable, create_tus_router
@@ -95,6 +97,7 @@ def create_app(
     storage = storage or create_storage(settings)
     database = None
     trail = None
+    flag_store = None
     if registry is None:
         database = Database(
             settings.database,
@@ -106,6 +109,8 @@ def create_app(
             webhook_notifier(settings.bypass_webhook_url) if settings.bypass_webhook_url else None
         )
         trail = AuditTrail(database.engine, notify)
+        flag_store = FlagStore(database.engine, settings.data_dir, unleash_url=settings.flags_url,
+                               unleash_token=settings.flags_token)
     tus = TusProtocol(
         storage,
         registry,
@@ -161,6 +166,7 @@ def create_app(
             readyz,
             create_tus_router(tus, principals),
             *([create_audit_router(trail)] if trail else []),
+            *([create_flags_router(flag_store)] if flag_store else []),
             create_static_router(),
         ],
         dependencies={
@@ -169,7 +175,11 @@ def create_app(
         },
         before_send=[add_isolation_headers, add_tus_resumable],
         cors_config=_cors_config(settings),
-        lifespan=[open_database, sweeper(tus, settings.sweep_interval)],
+        lifespan=[
+            open_database,
+            sweeper(tus, settings.sweep_interval),
+            *([flag_watcher(flag_store)] if flag_store else []),
+        ],
         # JSON only: the HTML viewers load their scripts from a CDN, and nothing here may.
         openapi_config=OpenAPIConfig(
             title="medpress",
@@ -182,6 +192,7 @@ def create_app(
     app.state.tus = tus
     app.state.registry = registry
     app.state.trail = trail
+    app.state.flags = flag_store
     app.state.readiness = readiness(database_ready, storage_ready)
     app.asgi_handler = method_override(app.asgi_handler)
     return app

@@ -172,6 +172,7 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             s3_bucket=args.s3_bucket,
             s3_endpoint_url=args.s3_endpoint_url,
             database_url=args.database_url,
+            flags_url=getattr(args, "flags_url", None),
         )
     except SettingsError as error:
         print(f"medpress: {error}", file=sys.stderr)
@@ -185,6 +186,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
     serve_parser = commands.add_parser("serve", help="run the web server (one process)")
     serve_parser.add_argument("--host", help="interface to bind (MEDPRESS_HOST, default 127.0.0.1)")
+    serve_parser.add_argument(
+        "--flags-url",
+        help="an Unleash server whose client API supplies the feature flags, polled with ETag "
+        "(MEDPRESS_FLAGS_URL; its token in MEDPRESS_FLAGS_TOKEN; default <data-dir>/flags.json)",
+    )
     serve_parser.add_argument(
         "--port", type=int, help="port to listen on (MEDPRESS_PORT, default 8000)"
     )

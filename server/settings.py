@@ -29,6 +29,8 @@ MEDPRESS_SHUTDOWN_GRACE   seconds in-flight requests get to finish on SIGTERM, d
 MEDPRESS_MAX_ACTIVE_UPLOADS  unfinished uploads one principal may have at once, default 100 (429)
 MEDPRESS_MAX_BYTES_PER_DAY   bytes one principal may start uploading per 24 h, default 200 GiB (429)
 MEDPRESS_BYPASS_WEBHOOK_URL  http(s) URL that receives a JSON POST for every emergency bypass
+MEDPRESS_FLAGS_URL        an Unleash server whose client API supplies the flags (instead of <data-dir>/flags.json)
+MEDPRESS_FLAGS_TOKEN      its client API token
 MEDPRESS_FAULTS           tests only: fault points to arm (see server/faults.py)
 """
 
@@ -87,6 +89,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     shutdown_grace: float = 30.0
     max_active_uploads: int = 100
     max_bytes_per_day: int = 200 * 1024**3
+    flags_url: str | None = None
+    flags_token: str | None = None
 
     @property
     def uploads_dir(self) -> Path:
@@ -112,6 +116,7 @@ def load_settings(
     s3_bucket: str | None = None,
     s3_endpoint_url: str | None = None,
     database_url: str | None = None,
+    flags_url: str | None = None,
 ) -> Settings:
     """Settings from ``env`` (default ``os.environ``); keyword arguments override it."""
     env = os.environ if env is None else env
@@ -162,6 +167,8 @@ def load_settings(
         shutdown_grace=_seconds(env, "MEDPRESS_SHUTDOWN_GRACE", 30),
         max_active_uploads=_integer(env, "MEDPRESS_MAX_ACTIVE_UPLOADS", 100, 1, 1_000_000),
         max_bytes_per_day=_integer(env, "MEDPRESS_MAX_BYTES_PER_DAY", 200 * 1024**3, 1, 2**63 - 1),
+        flags_url=_url(flags_url or env.get("MEDPRESS_FLAGS_URL"), "MEDPRESS_FLAGS_URL"),
+        flags_token=env.get("MEDPRESS_FLAGS_TOKEN") or None,
     )
 
 

@@ -5,6 +5,7 @@ Start runs the queue, Cancel stops it, each clip's own controls act on it, and t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import js
@@ -13,16 +14,19 @@ from client.browser import page
 from client.browser.bridge import glue, persistent
 from client.browser.device_watch import DeviceWatch
 from client.browser.engines import BrowserTranscoder, Prober
+from client.browser.flag_feed import FlagFeed, installation_id
 from client.browser.imager import BrowserImager
 from client.browser.queue_page import QueuePage
 from client.browser.tus_uploader import TusUploader
 from client.core.capabilities import Capabilities, Overrides, overrides_from_query
-from client.core.device import HIDDEN_GRACE_S
+from client.core.device import HIDDEN_GRACE_S, DeviceState, Directives
 from client.core.pipeline import Ports
 from client.core.planner import Limits
+from client.core.steering import context_for, steering
 
 
-def read_capabilities() -> tuple[Capabilities, Overrides]:
+def read_capabilities() -> tuple[Capabilities, Overrides, dict[str, str]]:
+    """What this browser can do, QA's overrides, and the facts flag conditions may name."""
     found = glue.capabilities()
     overrides = overrides_from_query(str(found.query))
     caps = Capabilities(
@@ -32,12 +36,16 @@ def read_capabilities() -> tuple[Capabilities, Overrides]:
         webcodecs=bool(found.webcodecs),
         forced_engine=overrides.engine,
     )
-    return caps, overrides
+    facts = {name: str(getattr(found, name)) for name in ("browser", "browserVersion", "deviceType")}
+    return caps, overrides, facts
+
+
+FIRST_FLAGS_S = 3.0  # how long Ready waits for fresh flags before going on with the kept ones
 
 
 class App:
     def __init__(self) -> None:
-        caps, overrides = read_capabilities()
+        caps, overrides, self.facts = read_capabilities()
         limits = Limits() if overrides.stall_s is None else Limits(stall_s=overrides.stall_s)
         ports = Ports(
             prober=Prober(multi_thread=caps.cross_origin_isolated),
@@ -50,7 +58,10 @@ class App:
             limits=limits,
         )
         self.queue = QueuePage(ports, ports.view)
-        self.device = DeviceWatch(self.queue.apply_device, overrides.hidden_grace_s or HIDDEN_GRACE_S)
+        self.device = DeviceWatch(self.on_device, overrides.hidden_grace_s or HIDDEN_GRACE_S)
+        self.flags = FlagFeed(lambda _state: self.steer())
+        self.installation = installation_id()
+        self.preset_chosen = False  # the person picked a preset: the flags no longer set it
         self._listeners: list[Any] = []
         self._adding: asyncio.Future | None = None
 
@@ -59,6 +70,7 @@ class App:
             (page.element("start"), "click", self.on_start),
             (page.element("cancel"), "click", self.on_cancel),
             (page.element("file-input"), "change", self.on_choose),
+            (page.element("preset"), "change", self.on_preset),
             (js.document, "medpress:bypass", self.on_bypass),
             (js.document, "medpress:item", self.on_item),
             (js.document, "medpress:page", self.on_page),
@@ -66,13 +78,17 @@ class App:
             listener = persistent(handler)
             self._listeners.append(listener)
             target.addEventListener(event, listener)
+        self.steer()  # the flags kept from the last visit (or none: the safe side) until fresh
         self.device.start()
         js.document.documentElement.dataset.python = "attached"  # for QA: Python is wired up
         self._adding = asyncio.ensure_future(self._begin())
 
     async def _begin(self) -> None:
-        """The queue kept from before a reload first, then files chosen while Python loaded
-        (some perhaps already sent by the bypass)."""
+        """Fresh flags (briefly), the queue kept from before a reload, then files chosen while
+        Python loaded (some perhaps already sent by the bypass)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.flags.fetch(), FIRST_FLAGS_S)
+        self.flags.start()
         self.queue.main_view.show(page.ready_status())
         await self.queue.restore()
         files = page.selected_files()
@@ -107,6 +123,23 @@ class App:
 
     def on_item(self, event: Any) -> None:
         self.queue.act(str(event.detail.id), str(event.detail.action))
+
+    def steer(self) -> None:
+        """Evaluate the flags for this device now (new flags, or a changed device)."""
+        battery = self.device.state.battery_level
+        device = {**self.facts, "batteryLevel": None if battery is None else round(battery * 100),
+                  "charging": None if self.device.state.charging is None else str(self.device.state.charging).lower()}
+        given = steering(self.flags.state, context_for(self.installation, self.queue.ports.caps, device))
+        self.queue.apply_steering(given)
+        if given.default_preset and not self.preset_chosen:
+            page.element("preset").value = given.default_preset
+
+    def on_device(self, state: DeviceState, given: Directives) -> None:
+        self.queue.apply_device(state, given)
+        self.steer()
+
+    def on_preset(self, _event: object = None) -> None:
+        self.preset_chosen = True
 
     def on_page(self, event: Any) -> None:
         if str(event.detail.action) == "send-originals":

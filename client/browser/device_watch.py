@@ -55,6 +55,5 @@ class DeviceWatch:
             save_data=bool(found.saveData),
         )
         given = directives(self.state, hidden_grace_s=self.hidden_grace_s)
-        if given != self.directives:
-            self.directives = given
-            self.on_change(self.state, given)
+        self.directives = given
+        self.on_change(self.state, given)  # the owner compares: battery levels steer flags too

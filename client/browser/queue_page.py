@@ -29,6 +29,7 @@ from client.core.keeping import (
 )
 from client.core.pipeline import Job, Ports, Prepared, deliver, prepare, preview
 from client.core.progress import Status, percent_of
+from client.core.steering import Steering
 
 WORKING_STATES = ("compressing", "uploading")
 
@@ -74,6 +75,7 @@ class QueuePage:
         self.announced = False
         self.preview_task: asyncio.Task | None = None
         self.directives = Directives()
+        self.notices: dict[str, list[dict[str, Any]]] = {"device": [], "flags": []}
 
     # What the person does.
 
@@ -211,12 +213,32 @@ class QueuePage:
         low = {"low-battery", "critical-battery"}
         if low & set(given.notices) and low & set(given.notices) != low & set(before.notices):
             _tell_host("low-battery", {"level": state.battery_level, "critical": given.offer_originals})
-        glue.renderNotices(js_object([
+        self.notices["device"] = [
             {"id": name, "text": messages.notice(name),
              **({"action": {"name": "send-originals", "label": messages.notice("send_originals")}}
                 if name == "critical-battery" else {})}
             for name in given.notices
-        ]))
+        ]
+        self._render_notices()
+
+    def apply_steering(self, given: Steering) -> None:
+        """What the feature flags now decide. A kill switch turned on sends the clips still to
+        be compressed as originals (one compressing now starts over on the original's path);
+        an upload under way is never interrupted."""
+        before = self.ports.steering
+        self.ports = msgspec.structs.replace(self.ports, steering=given)
+        js.document.documentElement.dataset.uiVariant = given.ui_variant or "standard"
+        self.notices["flags"] = ([{"id": "kill-switch", "text": messages.notice("kill-switch")}]
+                                 if given.kill_switch else [])
+        self._render_notices()
+        if given.reason and given.reason != before.reason:
+            for item in self.queue.items:
+                if item.state == "compressing":
+                    self.dispatch(queue.Pause(item.id))
+                    self.dispatch(queue.Resume(item.id))
+
+    def _render_notices(self) -> None:
+        glue.renderNotices(js_object(self.notices["flags"] + self.notices["device"]))
 
     def bypassed(self, file: Any) -> None:
         """Plain JS is sending this file's original ("Send original now", emergency)."""

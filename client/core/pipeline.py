@@ -41,6 +41,7 @@ from client.core.ports import (
 )
 from client.core.presets import DEFAULT_PRESET, PRESETS
 from client.core.progress import Status, encode_rate, percent_of
+from client.core.steering import Steering
 
 T = TypeVar("T")
 
@@ -54,6 +55,7 @@ class Ports(msgspec.Struct, frozen=True):
     caps: Capabilities
     clock: Callable[[], float]  # monotonic seconds
     limits: Limits = DEFAULT_LIMITS
+    steering: Steering = Steering()  # what the feature flags decide (client.core.steering)
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -116,10 +118,17 @@ def input_problem(facts: FileFacts) -> str | None:
 
 
 async def make_plan(job: Job, media: MediaInfo, ports: Ports) -> Plan:
-    """The planner's choice, minus engines this browser turns out not to support."""
+    """The planner's choice within what the flags allow, minus engines this browser turns
+    out not to support."""
+    steering = ports.steering
+    if steering.reason and job.priority != "emergency":
+        return Plan(action="original", reason=steering.reason)
     the_plan = plan(media, job.facts.size, ports.caps, job.priority, job.preset, ports.limits)
+    if steering.bitrate_scale != 1.0:
+        scaled = round(the_plan.video_bitrate * steering.bitrate_scale)
+        the_plan = msgspec.structs.replace(the_plan, video_bitrate=scaled)
     for engine in the_plan.engines:
-        if not await ports.transcoder.supports(the_plan, engine):
+        if engine not in steering.engines or not await ports.transcoder.supports(the_plan, engine):
             the_plan = without_engine(the_plan, engine)
     if the_plan.action == "compress" and not the_plan.engines:
         return Plan(action="original", reason="no-engine")
@@ -140,6 +149,11 @@ async def preview(job: Job, ports: Ports) -> Status:
     # Load the first engine while the person reads this (or free one no longer needed).
     ports.transcoder.prepare(the_plan.engines[0] if the_plan.action == "compress" else None)
     return Status(state="ready", message=messages.expectation(the_plan, job.facts.size))
+
+
+# Originals sent as they are, without stripping their metadata: in an emergency, and when
+# the kill switch stops every engine (stripping is engine work too).
+UNTOUCHED = frozenset({"emergency", "kill-switch"})
 
 
 class Prepared(msgspec.Struct, frozen=True):
@@ -186,7 +200,7 @@ async def prepare(job: Job, ports: Ports) -> Prepared | Status:
         outcome = await compress(job, media, the_plan, ports)
         if outcome.encoded is not None and outcome.encoded.size >= job.facts.size:
             outcome = Outcome(encoded=None, reason="not-smaller")
-    if outcome.encoded is None and outcome.reason != "emergency":
+    if outcome.encoded is None and outcome.reason not in UNTOUCHED:
         outcome = await _stripped(job, outcome, ports)
     return Prepared(outcome=outcome, media=media)
 
@@ -194,8 +208,9 @@ async def prepare(job: Job, ports: Ports) -> Prepared | Status:
 async def prepare_photo(job: Job, ports: Ports) -> Prepared | Status:
     """Photos are always re-encoded, even if that does not save bytes: it is what removes
     their location and camera details. Emergency sends the original at once."""
-    if job.priority == "emergency":
-        return Prepared(outcome=Outcome(encoded=None, reason="emergency"))
+    if job.priority == "emergency" or ports.steering.kill_switch:
+        reason = "emergency" if job.priority == "emergency" else "kill-switch"
+        return Prepared(outcome=Outcome(encoded=None, reason=reason))
     ports.view.show(Status(state="compressing", message=messages.PREPARING_PHOTO, percent=None))
     try:
         encoded = await ports.imager.photo(job.file, PHOTO)

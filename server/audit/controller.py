@@ -4,10 +4,10 @@ from typing import Annotated
 
 from litestar import Request, Router, get
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.params import Parameter
 
 from server.audit.trail import AuditEntry, AuditTrail
+from server.auth.admin import require_admin
 from server.auth.principal import Principals
 
 
@@ -20,11 +20,7 @@ async def audit_entries(
 ) -> list[AuditEntry]:
     """Every bypass: when, who, which upload, why (a code), priority and size. Needs a Bearer
     token minted with ``medpress token --admin``."""
-    principal = principals.resolve_principal(request)
-    if principal is None:
-        raise NotAuthorizedException("Sign in with an admin token.")
-    if not principal.admin:
-        raise PermissionDeniedException("The audit trail is for admins.")
+    require_admin(request, principals, "The audit trail")
     return await trail.entries(limit)
 
 

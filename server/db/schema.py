@@ -7,7 +7,18 @@ Timestamps are Unix seconds. The feature-flag, analytics and audit tables of
 later issues join this metadata.
 """
 
-from sqlalchemy import JSON, BigInteger, Column, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData()
 
@@ -54,4 +65,16 @@ audit = Table(
     Column("priority", String(16), nullable=False),
     Column("size", BigInteger),
     Index("ix_audit_at", "at"),
+)
+
+# One row: the feature-flag state in force (Unleash client-features JSON, validated), shared by
+# every instance; ``origin`` says where it came from: "file", "api" or "unleash".
+flags = Table(
+    "flags",
+    metadata,
+    Column("singleton", Integer, primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("etag", String(40), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("updated_at", Float, nullable=False),
 )

@@ -20,6 +20,20 @@ import {
 import { showStatus } from "/js/status.js";
 import { isBypassed, uploadBlob } from "/js/upload.js";
 
+/** Browser, its major version as semver, and the kind of device: for flag conditions. */
+function browserFacts() {
+  const ua = navigator.userAgent;
+  const [, browser, major] = ua.match(/(Firefox|Edg|OPR|Chrome|Version)\/(\d+)/) ?? [, "other", "0"];
+  const names = { Edg: "edge", OPR: "opera", Chrome: "chromium", Firefox: "firefox", Version: "safari" };
+  const mobile = navigator.userAgentData?.mobile ?? /Mobi|Android|iPhone/.test(ua);
+  const tablet = /iPad|Tablet/.test(ua) || (/Android/.test(ua) && !/Mobi/.test(ua));
+  return {
+    browser: names[browser] ?? "other",
+    browserVersion: `${major}.0.0`,
+    deviceType: tablet ? "tablet" : mobile ? "phone" : "desktop",
+  };
+}
+
 const settled = (fn) => async (...args) => {
   try {
     return { ok: true, value: (await fn(...args)) ?? undefined };  // JS null → Python None
@@ -35,6 +49,7 @@ globalThis.medpressGlue = {
     deviceMemoryGb: navigator.deviceMemory || 0,
     webcodecs: typeof VideoEncoder !== "undefined",
     query: location.search,
+    ...browserFacts(),
   }),
   canEncode,
   probeMedia: settled(probeMedia),
