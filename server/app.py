@@ -12,6 +12,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from server import faults
+from server.analytics.controller import create_analytics_router
+from server.analytics.store import AnalyticsStore, retention
 from server.audit.controller import create_audit_router
 from server.audit.trail import AuditTrail
 from server.audit.webhook import webhook_notifier
@@ -98,6 +100,7 @@ def create_app(
     database = None
     trail = None
     flag_store = None
+    analytics = None
     if registry is None:
         database = Database(
             settings.database,
@@ -111,6 +114,7 @@ def create_app(
         trail = AuditTrail(database.engine, notify)
         flag_store = FlagStore(database.engine, settings.data_dir, unleash_url=settings.flags_url,
                                unleash_token=settings.flags_token)
+        analytics = AnalyticsStore(database.engine, settings.analytics_retention_days * 86400)
     tus = TusProtocol(
         storage,
         registry,
@@ -167,6 +171,7 @@ def create_app(
             create_tus_router(tus, principals),
             *([create_audit_router(trail)] if trail else []),
             *([create_flags_router(flag_store)] if flag_store else []),
+            *([create_analytics_router(analytics)] if analytics else []),
             create_static_router(),
         ],
         dependencies={
@@ -179,6 +184,7 @@ def create_app(
             open_database,
             sweeper(tus, settings.sweep_interval),
             *([flag_watcher(flag_store)] if flag_store else []),
+            *([retention(analytics)] if analytics else []),
         ],
         # JSON only: the HTML viewers load their scripts from a CDN, and nothing here may.
         openapi_config=OpenAPIConfig(

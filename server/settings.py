@@ -31,6 +31,7 @@ MEDPRESS_MAX_BYTES_PER_DAY   bytes one principal may start uploading per 24 h, d
 MEDPRESS_BYPASS_WEBHOOK_URL  http(s) URL that receives a JSON POST for every emergency bypass
 MEDPRESS_FLAGS_URL        an Unleash server whose client API supplies the flags (instead of <data-dir>/flags.json)
 MEDPRESS_FLAGS_TOKEN      its client API token
+MEDPRESS_ANALYTICS_RETENTION_DAYS  days analytics events are kept, default 90
 MEDPRESS_FAULTS           tests only: fault points to arm (see server/faults.py)
 """
 
@@ -91,6 +92,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_bytes_per_day: int = 200 * 1024**3
     flags_url: str | None = None
     flags_token: str | None = None
+    analytics_retention_days: float = 90.0
 
     @property
     def uploads_dir(self) -> Path:
@@ -169,6 +171,9 @@ def load_settings(
         max_bytes_per_day=_integer(env, "MEDPRESS_MAX_BYTES_PER_DAY", 200 * 1024**3, 1, 2**63 - 1),
         flags_url=_url(flags_url or env.get("MEDPRESS_FLAGS_URL"), "MEDPRESS_FLAGS_URL"),
         flags_token=env.get("MEDPRESS_FLAGS_TOKEN") or None,
+        analytics_retention_days=_seconds(
+            env, "MEDPRESS_ANALYTICS_RETENTION_DAYS", 90, minimum=0.001, unit="days"
+        ),
     )
 
 
@@ -233,14 +238,14 @@ def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: in
     return int(raw)
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+def _seconds(
+    env: Mapping[str, str], name: str, default: float, minimum: float = 0.0, unit: str = "seconds"
+) -> float:
     raw = env.get(name)
     if raw is None:
         return float(default)
     if _SECONDS.fullmatch(raw.strip()) is None or float(raw) < minimum:
-        raise SettingsError(
-            f"{name} must be a number of seconds (at least {minimum}), not {raw!r}."
-        )
+        raise SettingsError(f"{name} must be a number of {unit} (at least {minimum}), not {raw!r}.")
     return float(raw)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import js
 
+from client import flags
 from client.browser import page
 from client.browser.bridge import glue, persistent
 from client.browser.device_watch import DeviceWatch
@@ -17,12 +18,13 @@ from client.browser.engines import BrowserTranscoder, Prober
 from client.browser.flag_feed import FlagFeed, installation_id
 from client.browser.imager import BrowserImager
 from client.browser.queue_page import QueuePage
+from client.browser.recorder import Recorder, specialty_from
 from client.browser.tus_uploader import TusUploader
 from client.core.capabilities import Capabilities, Overrides, overrides_from_query
 from client.core.device import HIDDEN_GRACE_S, DeviceState, Directives
 from client.core.pipeline import Ports
 from client.core.planner import Limits
-from client.core.steering import context_for, steering
+from client.core.steering import EXPERIMENTS, context_for, steering
 
 
 def read_capabilities() -> tuple[Capabilities, Overrides, dict[str, str]]:
@@ -47,6 +49,9 @@ class App:
     def __init__(self) -> None:
         caps, overrides, self.facts = read_capabilities()
         limits = Limits() if overrides.stall_s is None else Limits(stall_s=overrides.stall_s)
+        self.installation = installation_id()
+        self.recorder = Recorder(self.installation, self.facts["deviceType"],
+                                 specialty_from(str(js.location.search)))
         ports = Ports(
             prober=Prober(multi_thread=caps.cross_origin_isolated),
             transcoder=BrowserTranscoder(),
@@ -56,11 +61,11 @@ class App:
             caps=caps,
             clock=lambda: float(glue.now()),
             limits=limits,
+            record=self.recorder,
         )
         self.queue = QueuePage(ports, ports.view)
         self.device = DeviceWatch(self.on_device, overrides.hidden_grace_s or HIDDEN_GRACE_S)
         self.flags = FlagFeed(lambda _state: self.steer())
-        self.installation = installation_id()
         self.preset_chosen = False  # the person picked a preset: the flags no longer set it
         self._listeners: list[Any] = []
         self._adding: asyncio.Future | None = None
@@ -129,7 +134,13 @@ class App:
         battery = self.device.state.battery_level
         device = {**self.facts, "batteryLevel": None if battery is None else round(battery * 100),
                   "charging": None if self.device.state.charging is None else str(self.device.state.charging).lower()}
-        given = steering(self.flags.state, context_for(self.installation, self.queue.ports.caps, device))
+        context = context_for(self.installation, self.queue.ports.caps, device)
+        given = steering(self.flags.state, context)
+        self.recorder.variant = given.ui_variant
+        for name in EXPERIMENTS:
+            if self.flags.state and any(f.get("name") == name for f in self.flags.state.get("features", [])):
+                found = flags.get_variant(self.flags.state, name, context)
+                self.recorder.exposure(name, found["name"], found["feature_enabled"])
         self.queue.apply_steering(given)
         if given.default_preset and not self.preset_chosen:
             page.element("preset").value = given.default_preset

@@ -15,7 +15,7 @@ import msgspec
 from client.browser import keeper
 from client.browser.bridge import JsFailure, callbacks, glue, js_object, settled
 from client.browser.page import facts_of
-from client.core import messages, queue, rows
+from client.core import events, messages, queue, rows
 from client.core.device import DeviceState, Directives, preset_for
 from client.core.keeping import (
     Kept,
@@ -206,7 +206,11 @@ class QueuePage:
         before, self.directives = self.directives, given
         if given.pause_compression and not before.pause_compression:
             glue.pauseEngines()
-            _tell_host("paused", {"reason": "frozen" if state.frozen else "hidden"})
+            cause = "frozen" if state.frozen else "hidden"
+            _tell_host("paused", {"reason": cause})
+            self.ports.record(events.LifecyclePaused, cause=cause)
+        if given.pause_uploads and not state.online and not before.pause_uploads:
+            self.ports.record(events.LifecyclePaused, cause="offline")
         elif before.pause_compression and not given.pause_compression:
             glue.resumeEngines()
             _tell_host("resumed", {})
@@ -353,6 +357,8 @@ class QueuePage:
             keeper.remember_upload(fingerprint, str(url))
 
         progress(0, size)
+        reason = "emergency" if str(glue.originalReason(clip.file)) == "emergency" else "bypass"
+        self.ports.record(events.BypassActivated, reason=reason, priority=clip.job.priority, input_bytes=size)
         with callbacks(progress, began) as (progress_proxy, began_proxy):
             options = js_object({"reason": "bypass", "priority": clip.job.priority,
                                  "resumeUrl": clip.upload_url})
@@ -364,7 +370,7 @@ class QueuePage:
                 view.show(Status(state="error", message=messages.original_failed(failure.detail)))
                 self.dispatch(queue.Failed(item_id, failure.detail))
                 return
-        emergency = str(glue.originalReason(clip.file)) == "emergency"
+        emergency = reason == "emergency"
         message = (messages.emergency_sent(size) if emergency
                    else messages.sent(size, size, False))
         view.show(Status(state="done" if emergency else "bypassed", message=message, percent=100.0,

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from client.core import messages
+from client.core import events, messages
 from client.core.capabilities import Capabilities
 from client.core.images import PHOTO, POSTER, poster_second, with_extension
 from client.core.media import FileFacts, MediaInfo, classify
@@ -56,6 +56,7 @@ class Ports(msgspec.Struct, frozen=True):
     clock: Callable[[], float]  # monotonic seconds
     limits: Limits = DEFAULT_LIMITS
     steering: Steering = Steering()  # what the feature flags decide (client.core.steering)
+    record: Callable[..., None] = lambda kind, **fields: None  # analytics: record(events.X, **fields)
 
 
 class Job(msgspec.Struct, frozen=True):
@@ -202,6 +203,8 @@ async def prepare(job: Job, ports: Ports) -> Prepared | Status:
             outcome = Outcome(encoded=None, reason="not-smaller")
     if outcome.encoded is None and outcome.reason not in UNTOUCHED:
         outcome = await _stripped(job, outcome, ports)
+    if outcome.encoded is None:
+        ports.record(events.FallbackUsed, reason=outcome.reason, priority=job.priority, input_bytes=job.facts.size)
     return Prepared(outcome=outcome, media=media)
 
 
@@ -244,16 +247,25 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
         remaining = deadline - ports.clock()
         if remaining <= 0:
             return None
+        facts = {"engine": engine, "preset": step.preset or "none", "priority": job.priority}
+        ports.record(events.CompressionStarted, input_bytes=job.facts.size, **facts)
+        started = ports.clock()
         try:
             encoded = await within(_run(job, media, step, engine, ports), deadline, ports.clock)
-        except TranscodeFailed:
+        except TranscodeFailed as failed:
+            ports.record(events.CompressionFailed, code=failed.code[:40], seconds=ports.clock() - started, **facts)
             reason = "compression-failed"
             continue  # the next engine, or the original
         except TimeoutError:
+            ports.record(events.CompressionFailed, code="over-budget", seconds=ports.clock() - started, **facts)
             ports.transcoder.cancel()
             return None
+        seconds = ports.clock() - started
         if meets_floor(encoded, step, engine):
+            ports.record(events.CompressionCompleted, input_bytes=job.facts.size, output_bytes=encoded.size,
+                         seconds=seconds, ssim=encoded.ssim, **facts)
             return Outcome(encoded=encoded, reason="compressed", engine=engine, preset=step.preset)
+        ports.record(events.CompressionFailed, code="below-floor", seconds=seconds, **facts)
         reason = "below-floor"
         # Never ship less than the preset promises. Urgent work first retries the fast
         # engine with more bits; routine work prefers the smaller x264 output that follows.
@@ -329,13 +341,17 @@ async def deliver(
         view.show(Status(state="uploading", message=messages.uploading(pct, note), percent=pct))
 
     on_sent(0, size)
+    started = ports.clock()
     try:
         source = None if outcome.encoded else job.file  # an original: the bypass may join it
         url = await ports.uploader.upload(
             blob, upload_metadata(job, outcome), on_sent, source, resume_url=resume_url, on_url=on_url
         )
     except UploadFailed as exc:
+        ports.record(events.UploadFailed, status=0, bytes=size)
         return _finish(view, Status(state="error", message=messages.UPLOAD_FAILED.format(detail=exc.detail)))
+    ports.record(events.UploadCompleted, compressed=outcome.encoded is not None, bytes=size,
+                 seconds=max(0.0, ports.clock() - started))
     media = prepared.media
     poster_url = await _send_poster(job, blob, url, media, ports) if media else None
     done = f"{prefix}{messages.sent(size, facts.size, outcome.encoded is not None)}"

@@ -31,6 +31,7 @@ from client.core.presets import PRESETS
 APP_NAME = "medpress"
 ENGINE_FLAGS = {"webcodecs": "engine.webcodecs", "ffmpeg": "engine.ffmpeg", "ffmpeg-mt": "engine.ffmpeg"}
 MIN_SCALE, MAX_SCALE = 0.25, 4.0
+EXPERIMENTS = ("ui", "preset", "webcodecs.quality")  # flags whose variants are A/B arms
 
 
 class Steering(msgspec.Struct, frozen=True, kw_only=True):

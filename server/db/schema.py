@@ -78,3 +78,15 @@ flags = Table(
     Column("origin", String(16), nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+# Analytics: one row per event, as the strict decoder accepted it (enumerations, numbers and
+# anonymous ids only: client.core.events). Deleted after the retention period.
+analytics_events = Table(
+    "analytics_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", Float, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("event", JSON, nullable=False),
+    Index("ix_analytics_events_received_at", "received_at"),
+)

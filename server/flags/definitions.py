@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from server.validation import describe
+
 Operator = Literal[
     "IN", "NOT_IN", "STR_ENDS_WITH", "STR_STARTS_WITH", "STR_CONTAINS",
     "NUM_EQ", "NUM_GT", "NUM_GTE", "NUM_LT", "NUM_LTE",
@@ -100,7 +102,7 @@ def validate(state: object) -> None:
     try:
         definitions = msgspec.convert(state, Definitions)
     except msgspec.ValidationError as error:
-        raise InvalidFlags(f"Invalid flag definitions: {_without_values(str(error))}") from None
+        raise InvalidFlags(f"Invalid flag definitions: {describe(error)}") from None
     names = [feature.name for feature in definitions.features]
     duplicate = next((name for name in names if names.count(name) > 1), None)
     if duplicate is not None:
@@ -113,15 +115,6 @@ def validate(state: object) -> None:
                 raise InvalidFlags(
                     f"Invalid flag definitions: unknown segment {missing[0]} - at "
                     f"`$.features[{i}].strategies[{j}].segments`")
-
-
-def _without_values(message: str) -> str:
-    """msgspec says what was expected and where (``- at `$.features[0].enabled```); an
-    "Invalid enum value 'x'" would repeat the value, which is dropped."""
-    expected, _, where = message.partition(" - at ")
-    if expected.startswith("Invalid enum value"):
-        expected = "Invalid value"
-    return f"{expected} - at {where}" if where else expected
 
 
 def etag(state: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from tests.e2e.kit.plugin import (
     medpress_server,
     open_app,
     outside_requests,
+    put_flags,
 )
 from tests.e2e.kit.server import (
     LOAD_TIMEOUT_MS,
@@ -32,7 +33,7 @@ from tests.e2e.kit.server import (
 __all__ = [
     "LOAD_TIMEOUT_MS", "LOOPBACK", "ROOT", "STATE_RECORDER", "Server", "app_page", "battery",
     "browser_type_launch_args", "detached_chromium", "medpress_server", "open_app",
-    "outside_requests", "server", "stored_uploads", "upload_metadata",
+    "outside_requests", "put_flags", "server", "stored_uploads", "upload_metadata",
 ]
 
 

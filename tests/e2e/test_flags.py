@@ -5,9 +5,7 @@ uploading, makes the open page send originals within 10 s without interrupting t
 from __future__ import annotations
 
 import copy
-import json
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -15,21 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.kit import MedpressPage, throttle_uploads, upload_metadata
-
-DEFAULTS = json.loads((Path(__file__).parents[2] / "server" / "flags" / "defaults.json").read_text())
-
-
-@pytest.fixture
-def put_flags(server) -> Iterator[Callable[[dict], None]]:
-    """Put a flag state in force as an admin would; medpress's defaults come back afterwards."""
-    headers = {"Authorization": f"Bearer {server.process.token('ops', admin=True)}"}
-
-    def put(state: dict) -> None:
-        answer = httpx.put(f"{server.url}/api/flags", json=state, headers=headers)
-        assert answer.status_code == 200, answer.text
-
-    yield put
-    put(DEFAULTS)
+from tests.e2e.kit.plugin import DEFAULT_FLAGS as DEFAULTS
 
 
 def with_compression(strategy: dict) -> dict:

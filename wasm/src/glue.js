@@ -9,6 +9,7 @@ import { cancelAll, engineSeconds, pauseEngines, resumeEngines } from "./jobs.js
 import { probeMedia } from "./probe.js";
 import { stripMetadata } from "./remux-engine.js";
 import { canEncode, transcodeWebCodecs } from "./webcodecs-engine.js";
+import { flushEvents, recordEvent } from "./analytics.js";
 import { hiddenForSeconds, watchDevice } from "./device.js";
 import { fingerprint } from "./fingerprint.js";
 import * as keep from "./keep.js";
@@ -83,4 +84,6 @@ globalThis.medpressGlue = {
   resumeEngines,
   watchDevice,
   hiddenForSeconds,
+  recordEvent,
+  flushEvents,
 };

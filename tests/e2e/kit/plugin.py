@@ -7,8 +7,11 @@ tests/e2e/conftest.py does. Not with ``-p``: that loads it before pytest-playwri
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -93,3 +96,20 @@ def detached_chromium() -> Iterator[DetachedChromium]:
         yield chromium
     assert chromium.outside_requests == [], (
         f"the page tried to reach beyond 127.0.0.1: {chromium.outside_requests}")
+
+
+DEFAULT_FLAGS = json.loads((Path(__file__).parents[3] / "server" / "flags" / "defaults.json").read_text())
+
+
+@pytest.fixture
+def put_flags(medpress_server: Server) -> Iterator[Callable[[dict], None]]:
+    """``put_flags(state)``: put a flag state (Unleash client-features JSON) in force as an
+    admin would; medpress's defaults come back after the test (the server is shared)."""
+    headers = {"Authorization": f"Bearer {medpress_server.process.token('ops', admin=True)}"}
+
+    def put(state: dict) -> None:
+        answer = httpx.put(f"{medpress_server.url}/api/flags", json=state, headers=headers)
+        assert answer.status_code == 200, answer.text
+
+    yield put
+    put(DEFAULT_FLAGS)

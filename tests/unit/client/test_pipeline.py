@@ -1,6 +1,7 @@
 import asyncio
 import time
 
+import msgspec
 import pytest
 
 from client.core import messages
@@ -253,3 +254,20 @@ def test_the_budget_counts_only_the_engines_clock_so_a_freeze_does_not_use_it_up
     ticking = iter([100.0, 100.02, 100.04, 100.06])
     with pytest.raises(TimeoutError):
         asyncio.run(within(asyncio.sleep(3600), deadline=100.01, clock=lambda: next(ticking, 101.0)))
+
+
+def test_every_step_is_recorded_as_a_typed_event_the_server_would_accept():
+    from client.core import events as ev
+
+    recorded = []
+    ports = ports_for(transcoder=FakeTranscoder({"webcodecs": "fail", "ffmpeg-mt": 5_000_000}))
+    ports = msgspec.structs.replace(ports, record=lambda kind, **fields: recorded.append((kind, fields)))
+    job = Job(file=FakeBlob(VIDEO.size, "original"), facts=VIDEO, priority="routine")
+    asyncio.run(send(job, ports))
+    kinds = [kind.__name__ for kind, _ in recorded]
+    assert kinds == ["CompressionStarted", "CompressionFailed", "CompressionStarted",
+                     "CompressionCompleted", "UploadCompleted"]
+    common = {"at": 1.0, "installation": "install-0001", "device_class": "desktop"}
+    batch = ev.Batch(events=[kind(**common, **fields) for kind, fields in recorded])
+    assert ev.decode_batch(ev.encode(batch)) == batch  # every field within its type
+    assert "wound" not in str(recorded)  # the file's name is nowhere
