@@ -23,6 +23,7 @@ from server.db.legacy_import import import_legacy
 from server.db.registry import Registry
 from server.flags.controller import create_flags_router
 from server.flags.store import FlagStore, flag_watcher
+from server.logs import request_logging
 from server.settings import Settings
 from server.storage import FilesystemStorage, Storage
 from server.tus.controller import add_tus_resumable, create_tus_router
@@ -51,6 +52,7 @@ TUS_REQUEST_HEADERS = [
     "Upload-Checksum",
     "X-HTTP-Method-Override",
     "X-Requested-With",
+    "X-Request-ID",
     "Range",
 ]
 TUS_RESPONSE_HEADERS = [
@@ -68,6 +70,7 @@ TUS_RESPONSE_HEADERS = [
     "Upload-Expires",
     "Content-Range",
     "Accept-Ranges",
+    "X-Request-ID",
 ]
 
 
@@ -200,7 +203,8 @@ def create_app(
     app.state.trail = trail
     app.state.flags = flag_store
     app.state.readiness = readiness(database_ready, storage_ready)
-    app.asgi_handler = method_override(app.asgi_handler)
+    # Inside the override, so a POST sent as a PATCH is logged as the PATCH it is.
+    app.asgi_handler = method_override(request_logging(app.asgi_handler))
     return app
 
 

@@ -28,25 +28,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 def serve(args: argparse.Namespace) -> int:
     from server import serving
     from server.app import create_app
+    from server.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = _settings(args)
     if settings is None:
         return 2
-    app = create_app(settings)
-    where = (
-        f"s3://{settings.s3_bucket}/{settings.s3_prefix}"
-        if settings.storage == "s3"
-        else str(settings.data_dir)
-    )
-    log.info(
-        "medpress serving http://%s:%d/ (uploads in %s, auth %s)",
-        settings.host,
-        settings.port,
-        where,
-        settings.auth_mode,
-    )
-    serving.serve(app, settings)
+    # JSON lines, scrubbed, to stderr or the rotating MEDPRESS_LOG_FILE; undone on the way out.
+    with configure_logging(settings):
+        app = create_app(settings)
+        where = (
+            f"s3://{settings.s3_bucket}/{settings.s3_prefix}"
+            if settings.storage == "s3"
+            else str(settings.data_dir)
+        )
+        log.info(
+            "medpress serving http://%s:%d/ (uploads in %s, auth %s)",
+            settings.host,
+            settings.port,
+            where,
+            settings.auth_mode,
+        )
+        serving.serve(app, settings)
     return 0
 
 

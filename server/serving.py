@@ -38,7 +38,9 @@ def serve(app: Litestar, settings: Settings) -> None:
         app,
         host=settings.host,
         port=settings.port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through medpress's JSON, scrubbed handlers
+        access_log=False,  # one access line per request, from server.logs.middleware
         limit_concurrency=settings.max_connections,
         timeout_graceful_shutdown=settings.shutdown_grace + DRAIN_SECONDS,
     )

@@ -32,6 +32,10 @@ MEDPRESS_BYPASS_WEBHOOK_URL  http(s) URL that receives a JSON POST for every eme
 MEDPRESS_FLAGS_URL        an Unleash server whose client API supplies the flags (instead of <data-dir>/flags.json)
 MEDPRESS_FLAGS_TOKEN      its client API token
 MEDPRESS_ANALYTICS_RETENTION_DAYS  days analytics events are kept, default 90
+MEDPRESS_LOG_LEVEL        DEBUG | INFO (default) | WARNING | ERROR | CRITICAL
+MEDPRESS_LOG_FILE         write the JSON log lines to this file (rotated) instead of stderr
+MEDPRESS_LOG_MAX_BYTES    bytes a log file grows to before it is rotated, default 10 MiB (min 1 KiB)
+MEDPRESS_LOG_BACKUPS      rotated log files kept (medpress.log.1 … .N), 1 to 1000, default 5
 MEDPRESS_FAULTS           tests only: fault points to arm (see server/faults.py)
 """
 
@@ -50,6 +54,8 @@ from server.db.engine import DatabaseUrlError, normalized_url, sqlite_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MAX_UPLOAD_SIZE = 4 * 1024**3
+DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_SECRET_LENGTH = 16
 MIN_S3_PART_SIZE = 5 * 1024 * 1024
 MAX_S3_PART_SIZE = 64 * 1024 * 1024  # buffered in memory per PATCH: keep it bounded
@@ -93,6 +99,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     flags_url: str | None = None
     flags_token: str | None = None
     analytics_retention_days: float = 90.0
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_file: Path | None = None
+    log_max_bytes: int = DEFAULT_LOG_MAX_BYTES
+    log_backups: int = 5
 
     @property
     def uploads_dir(self) -> Path:
@@ -174,6 +184,10 @@ def load_settings(
         analytics_retention_days=_seconds(
             env, "MEDPRESS_ANALYTICS_RETENTION_DAYS", 90, minimum=0.001, unit="days"
         ),
+        log_level=_log_level(env),  # type: ignore[arg-type]
+        log_file=Path(env["MEDPRESS_LOG_FILE"]).resolve() if env.get("MEDPRESS_LOG_FILE") else None,
+        log_max_bytes=_integer(env, "MEDPRESS_LOG_MAX_BYTES", DEFAULT_LOG_MAX_BYTES, 1024, 2**40),
+        log_backups=_integer(env, "MEDPRESS_LOG_BACKUPS", 5, 1, 1000),
     )
 
 
@@ -247,6 +261,16 @@ def _seconds(
     if _SECONDS.fullmatch(raw.strip()) is None or float(raw) < minimum:
         raise SettingsError(f"{name} must be a number of {unit} (at least {minimum}), not {raw!r}.")
     return float(raw)
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    level = env.get("MEDPRESS_LOG_LEVEL", "INFO").strip().upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(
+            f"MEDPRESS_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, "
+            f"not {env['MEDPRESS_LOG_LEVEL']!r}."
+        )
+    return level
 
 
 def _choice(

@@ -54,6 +54,7 @@ NPM_ASSETS: list[tuple[str, str, list[str] | None]] = [
     ("@ffmpeg/core-mt/dist/esm", "ffmpeg-core-mt", None),
     ("tus-js-client/dist", "tus", ["tus.min.js"]),
     ("mediabunny/dist/bundles", "mediabunny", ["mediabunny.min.mjs"]),
+    ("uplot/dist", "uplot", ["uPlot.iife.min.js", "uPlot.min.css"]),  # the dashboard's charts
 ]
 
 SKIP_SUFFIXES = (".map", ".d.ts", ".d.mts")

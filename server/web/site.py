@@ -47,6 +47,7 @@ class Site:
         self.public_dir = public_dir.resolve()
         self.vendor_dir = self.public_dir / "vendor"
         self.index_path = self.public_dir / "index.html"
+        self.dashboard_path = self.public_dir / "dashboard.html"
         self.build_id = build_id
 
     @classmethod
@@ -61,9 +62,14 @@ class Site:
         return template.replace(VENDOR_PLACEHOLDER, self.vendor_prefix)
 
     def public_file(self, relative: str) -> Path | None:
-        """A file under the public dir, except index.html and anything under vendor/."""
+        """A file under the public dir, except the page templates (index.html, dashboard.html:
+        served only rendered) and anything under vendor/."""
         path = _contained_file(self.public_dir, relative)
-        if path is None or path == self.index_path or path.is_relative_to(self.vendor_dir):
+        if (
+            path is None
+            or path in (self.index_path, self.dashboard_path)
+            or path.is_relative_to(self.vendor_dir)
+        ):
             return None
         return path
 

@@ -2,6 +2,8 @@
 
 - ``/`` (and ``/index.html``): index.html with ``{{VENDOR}}`` → ``/vendor/<build id>``,
   ``no-cache``; sets the dev session cookie when the request has no valid one.
+- ``/dashboard`` (and ``/dashboard.html``): the operators' dashboard, rendered the same way,
+  no cookie; the page holds no data: it asks for an admin token and calls the admin APIs.
 - ``/vendor/<build id>/<path>``: immutable for a year; a stale build id is a 404.
 - ``/<path>``: everything else in the public dir, ``no-cache`` with ETag and
   Last-Modified (304 on a matching If-None-Match); never vendor/ files.
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import anyio
 from litestar import Request, Response, Router, route
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.exceptions import NotFoundException
@@ -34,19 +37,15 @@ _GET_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 async def index(
     request: Request, site: NamedDependency[Site], principals: NamedDependency[Principals]
 ) -> Response[str]:
-    try:
-        template = await anyio.Path(site.index_path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise NotFoundException("index.html is missing from the public directory") from None
     cookies = (
         [principals.new_session_cookie()] if principals.resolve_principal(request) is None else []
     )
-    return Response(
-        site.render_index(template),
-        media_type="text/html",
-        headers={"Cache-Control": NO_CACHE},
-        cookies=cookies,
-    )
+    return await _page(site, site.index_path, cookies)
+
+
+@route(["/dashboard", "/dashboard.html"], http_method=_GET_HEAD, include_in_schema=False)
+async def dashboard(site: NamedDependency[Site]) -> Response[str]:
+    return await _page(site, site.dashboard_path)
 
 
 @route("/vendor/{build_id:str}/{file_path:path}", http_method=_GET_HEAD, include_in_schema=False)
@@ -78,7 +77,21 @@ async def public_file(
 
 
 def create_static_router() -> Router:
-    return Router(path="/", route_handlers=[index, vendor_file, public_file])
+    return Router(path="/", route_handlers=[index, dashboard, vendor_file, public_file])
+
+
+async def _page(site: Site, path: Path, cookies: list[Cookie] | None = None) -> Response[str]:
+    """A page template with ``{{VENDOR}}`` filled in, revalidated on every load."""
+    try:
+        template = await anyio.Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NotFoundException(f"{path.name} is missing from the public directory") from None
+    return Response(
+        site.render_index(template),
+        media_type="text/html",
+        headers={"Cache-Control": NO_CACHE},
+        cookies=cookies,
+    )
 
 
 def _file(path: Path, headers: dict[str, str], stat: os.stat_result | None = None) -> File:
