@@ -40,7 +40,8 @@ $(VENV)/.installed: pyproject.toml
 wasm/node_modules/.package-lock.json: wasm/package.json wasm/package-lock.json
 	npm ci --prefix wasm --no-audit --no-fund
 
-# tus-js-client under Node, for the server's interop tests.
+# Node packages for the server's tests: tus-js-client (interop), the Unleash client
+# specification (the flag evaluator) and unleash-server (flags from a real Unleash).
 tests/interop/node_modules/.package-lock.json: tests/interop/package.json tests/interop/package-lock.json
 	npm ci --prefix tests/interop --no-audit --no-fund
 

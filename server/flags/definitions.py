@@ -14,10 +14,12 @@ import msgspec
 
 from server.validation import describe
 
-Operator = Literal[
+Operator = Literal[  # the operators an Unleash server (7.x) puts in its client API
     "IN", "NOT_IN", "STR_ENDS_WITH", "STR_STARTS_WITH", "STR_CONTAINS",
     "NUM_EQ", "NUM_GT", "NUM_GTE", "NUM_LT", "NUM_LTE",
     "DATE_AFTER", "DATE_BEFORE", "SEMVER_EQ", "SEMVER_GT", "SEMVER_LT",
+    "SEMVER_GTE", "SEMVER_LTE", "IN_CIDR",  # newer Unleash; client.flags evaluates them
+    "REGEX",  # Unleash's RE2-style dialect (client.flags.regex); an invalid pattern matches nothing
 ]
 
 
