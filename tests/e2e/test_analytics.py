@@ -17,8 +17,8 @@ from playwright.sync_api import expect
 from tests.e2e.kit import MedpressPage, upload_metadata
 from tests.e2e.test_flags import DEFAULTS
 
-NAME = "Maria Silva prontuario 4471.mp4"
-PIECES = ("Maria", "Silva", "prontuario", "4471")
+NAME = "Maria Silva prontuario Kwzq.mp4"
+PIECES = ("Maria", "Silva", "prontuario", "Kwzq")  # letters no id, port or duration has
 
 
 def summary(server) -> dict:
