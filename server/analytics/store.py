@@ -3,19 +3,16 @@ older than the retention period."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import msgspec
-from litestar import Litestar
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from client.core.events import AnyEvent
+from server.background import every
 from server.db.schema import analytics_events
 
 log = logging.getLogger("medpress.analytics")
@@ -52,24 +49,9 @@ class AnalyticsStore:
 def retention(store: AnalyticsStore, interval: float = RETENTION_CHECK_S):
     """Lifespan: delete events older than the retention period, now and every hour."""
 
-    @asynccontextmanager
-    async def keep(_: Litestar) -> AsyncIterator[None]:
-        async def loop() -> None:
-            while True:
-                try:
-                    gone = await store.forget_older_than(time.time() - store.retention_s)
-                    if gone:
-                        log.info("analytics: %d events past their retention deleted", gone)
-                except Exception as error:  # noqa: BLE001 (try again at the next check)
-                    log.warning("analytics retention failed: %s", type(error).__name__)
-                await asyncio.sleep(interval)
+    async def forget() -> None:
+        gone = await store.forget_older_than(time.time() - store.retention_s)
+        if gone:
+            log.info("analytics: %d events past their retention deleted", gone)
 
-        task = asyncio.create_task(loop())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-
-    return keep
+    return every(interval, forget, "analytics retention")

@@ -12,21 +12,18 @@ last good state stays in force. Without any definition, medpress's defaults appl
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import httpx
-from litestar import Litestar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from server.background import every
 from server.db.schema import flags
 from server.flags.definitions import InvalidFlags, etag, parse, validate
 
@@ -160,31 +157,20 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 def flag_watcher(store: FlagStore, *, interval: float = 1.0, unleash_interval: float = 5.0):
     """Lifespan: keep the state fresh (the database every ``interval`` seconds, the source
     every ``interval`` (file) or ``unleash_interval`` (Unleash))."""
+    running: dict[str, Any] = {}
 
-    @asynccontextmanager
-    async def watch(_: Litestar) -> AsyncIterator[None]:
-        async def loop() -> None:
-            async with httpx.AsyncClient(timeout=10) as client:
-                last_remote = 0.0
-                while True:
-                    try:
-                        remote_due = time.monotonic() - last_remote >= unleash_interval
-                        if not store.unleash_url or remote_due:
-                            await store.poll_source(client)
-                            last_remote = time.monotonic()
-                        await store.refresh()
-                    except Exception as error:  # noqa: BLE001 (a passing failure: try again)
-                        log.warning("flag refresh failed: %s", type(error).__name__)
-                    await asyncio.sleep(interval)
-
+    async def first() -> None:
+        running.update(client=httpx.AsyncClient(timeout=10), polled=0.0)
         await store.refresh()
         await store.poll_source()  # the file's state (or the defaults) before the first request
-        task = asyncio.create_task(loop())
-        try:
-            yield
-        finally:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
 
-    return watch
+    async def step() -> None:
+        if not store.unleash_url or time.monotonic() - running["polled"] >= unleash_interval:
+            await store.poll_source(running["client"])
+            running["polled"] = time.monotonic()
+        await store.refresh()
+
+    async def last() -> None:
+        await running["client"].aclose()
+
+    return every(interval, step, "flag refresh", first=first, last=last)
