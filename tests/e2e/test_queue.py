@@ -105,3 +105,27 @@ def test_each_clip_has_its_own_controls(open_app, series: list[Path], server):
 def _wait_for_url(item) -> str:
     item.page.wait_for_function("(el) => el.dataset.uploadUrl", arg=item.element_handle(), timeout=120_000)
     return item.get_attribute("data-upload-url")
+
+
+def test_a_refused_upload_stops_its_clip_with_a_plain_message_and_try_again_sends_it(open_app, series):
+    page = open_app()
+    refusals = []
+
+    def refuse_first_creation(route) -> None:
+        if route.request.method == "POST" and not refusals:
+            refusals.append(route.request.url)
+            route.fulfill(status=400, headers={"Tus-Resumable": "1.0.0", "Content-Type": "application/json"},
+                          body='{"code": "ERR_METADATA", "message": "metadata refused"}')
+        else:
+            route.fallback()
+
+    page.route("**/files/", refuse_first_creation)
+    page.get_by_test_id("file-input").set_input_files(series[0])
+    page.get_by_test_id("start").click()
+    item = page.get_by_test_id("queue-item")
+    expect(item).to_have_attribute("data-state", "failed", timeout=60_000)
+    expect(item.get_by_test_id("item-status")).to_contain_text("refused it (400")
+    expect(page.get_by_test_id("indicator")).to_have_attribute("data-failed", "1")
+    item.get_by_test_id("item-retry").click()  # not retried on its own: a 400 needs a person
+    expect(item).to_have_attribute("data-state", "done", timeout=60_000)
+    assert len(refusals) == 1
