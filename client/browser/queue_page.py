@@ -94,7 +94,9 @@ class QueuePage:
             if same is not None:
                 if same.state == "needs-file":
                     await self._found(same.id, file)
-                continue  # the same clip again: it is (or was) sent once, never twice
+                else:  # the same clip again: it is (or was) sent once, never twice
+                    self.main_view.show(Status(state="ready", message=messages.queue_text("duplicate")))
+                continue
             item_id = str(js.crypto.randomUUID())
             self.numbered += 1
             job = Job(file=file, facts=facts_of(file), priority=priority, preset=preset)  # type: ignore[arg-type]

@@ -69,7 +69,7 @@ def test_a_clip_added_while_others_work_joins_the_series(open_app, series: list[
         expect(items.nth(index)).to_have_attribute("data-state", "done", timeout=180_000)
     # The same clip chosen again is not added (nor sent) a second time.
     page.get_by_test_id("file-input").set_input_files(series[0])
-    page.wait_for_timeout(500)
+    expect(page.get_by_test_id("status")).to_contain_text("already in the list")
     expect(items).to_have_count(3)
 
 
