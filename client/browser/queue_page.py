@@ -31,8 +31,6 @@ from client.core.pipeline import Job, Ports, Prepared, deliver, prepare, preview
 from client.core.progress import Status, percent_of
 from client.core.steering import Steering
 
-WORKING_STATES = ("compressing", "uploading")
-
 
 @dataclass
 class Clip:
@@ -183,7 +181,7 @@ class QueuePage:
 
     def halt(self) -> None:
         for item in self.queue.items:
-            if item.state in WORKING_STATES:
+            if item.state in queue.WORKING:
                 self.clips[item.id].status = Status(state="ready", message=messages.CANCELLED)
         self.dispatch(queue.Halt())
         self.ports.transcoder.prepare(None)  # Cancel frees everything, the engine loaded ahead too
@@ -434,7 +432,7 @@ class QueuePage:
         clip = self.clips[item.id]
         status = clip.status
         message = messages.item_message(item.state, item.problem) or status.message
-        working = item.state in WORKING_STATES or (item.state == "bypassed" and not item.upload_url)
+        working = item.state in queue.WORKING or (item.state == "bypassed" and not item.upload_url)
         percent = status.percent if working or item.state in queue.FINAL else 0.0
         glue.renderItem(js_object({
             "id": item.id,
@@ -471,7 +469,7 @@ class QueuePage:
 def _accepts(item: queue.Item, status: Status) -> bool:
     """Whether a clip in this state takes this word: work speaks while it runs, a preview
     while the clip waits for Start, and the bypass about the original it is sending."""
-    if item.state in WORKING_STATES:
+    if item.state in queue.WORKING:
         return True
     if item.state == "waiting":
         return status.state in ("ready", "error")

@@ -3,7 +3,7 @@ status line follows, and the counts indicator. Pure, so every rule is tested on 
 
 from __future__ import annotations
 
-from client.core.queue import FINAL, Item, Queue
+from client.core.queue import FINAL, WORKING, Item, Queue
 
 # The controls each state offers, in the order they appear.
 CONTROLS: dict[str, tuple[str, ...]] = {
@@ -32,7 +32,7 @@ def arrived(item: Item) -> bool:
 def current_item(queue: Queue) -> Item | None:
     """The clip the page's status line, progress bar and "Send original now" stand for:
     the first one in order still being worked on or waiting for something, else the last."""
-    working = next((i for i in queue.items if i.state in ("compressing", "uploading")), None)
+    working = next((i for i in queue.items if i.state in WORKING), None)
     if working is not None:
         return working
     pending = next((i for i in queue.items if not arrived(i)), None)

@@ -8,6 +8,7 @@ import httpx
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import stored_uploads, upload_metadata
+from tests.e2e.kit import throttle_uploads
 from tests.e2e.test_engines import same_streams
 
 
@@ -72,12 +73,7 @@ def test_a_bypass_joins_the_original_python_is_already_sending(open_app, server,
     """Compression would not help, so Python is sending the original: the bypass joins that
     upload instead of starting a second one."""
     page = open_app()
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send(
-        "Network.emulateNetworkConditions",
-        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 600_000},
-    )
+    throttle_uploads(page, 600_000)
     before = stored_uploads(server)
     status = page.get_by_test_id("status")
     page.get_by_test_id("file-input").set_input_files(clip720)

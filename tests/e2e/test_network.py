@@ -9,6 +9,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import stored_uploads
+from tests.e2e.kit import go_offline, go_online, throttle_uploads
 
 
 def _send_original(page, server, clip: Path) -> str:
@@ -45,12 +46,7 @@ def test_busy_and_overloaded_answers_are_waited_out(page, server, outside_reques
 
 
 def test_offline_mid_upload_resumes_from_the_server_offset(page, server, outside_requests, clip720):
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send(
-        "Network.emulateNetworkConditions",
-        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 700_000},
-    )
+    throttle_uploads(page, 700_000)
     creations: list[str] = []
     page.on("request", lambda r: creations.append(r.url) if r.method == "POST" else None)
     before = stored_uploads(server)
@@ -62,13 +58,13 @@ def test_offline_mid_upload_resumes_from_the_server_offset(page, server, outside
         "parseInt(document.querySelector('[data-testid=percent]').textContent) >= 1",
         timeout=60_000,
     )
-    page.context.set_offline(True)  # the lift: no Wi-Fi
+    go_offline(page)  # the lift: no Wi-Fi
     page.wait_for_timeout(2500)
     stalled = percent.text_content()
     page.wait_for_timeout(1000)
     assert percent.text_content() == stalled  # paused, not failed
     expect(page.get_by_test_id("status")).to_have_attribute("data-state", "uploading")
-    page.context.set_offline(False)
+    go_online(page)
     status = page.get_by_test_id("status")
     expect(status).to_have_attribute("data-state", "bypassed", timeout=90_000)
     url = status.get_attribute("data-upload-url")
@@ -78,12 +74,7 @@ def test_offline_mid_upload_resumes_from_the_server_offset(page, server, outside
 
 
 def test_leaving_while_a_clip_is_sent_asks_first(page, server, outside_requests, clip720):
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send(
-        "Network.emulateNetworkConditions",
-        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 300_000},
-    )
+    throttle_uploads(page, 300_000)
     page.goto(server.url)
     page.get_by_test_id("file-input").set_input_files(clip720)
     page.get_by_test_id("bypass").click()
@@ -102,8 +93,7 @@ def test_leaving_while_a_clip_is_sent_asks_first(page, server, outside_requests,
         page.wait_for_timeout(100)
     assert asked == ["beforeunload"]
     assert not page.is_closed()  # the clinician chose to stay: the upload goes on
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    throttle_uploads(page, None)
     expect(page.get_by_test_id("status")).to_have_attribute("data-state", "bypassed", timeout=60_000)
     with page.expect_event("close", timeout=5_000):  # nothing pending: no question, it closes
         page.close(run_before_unload=True)

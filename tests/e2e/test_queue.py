@@ -9,6 +9,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import upload_metadata
+from tests.e2e.kit import throttle_uploads
 
 # Every change of the clips' states, in order, as the page shows them.
 QUEUE_RECORDER = """
@@ -19,14 +20,6 @@ new MutationObserver(() => {
   if (!last || last.join() !== states.join()) window.__queueStates.push(states);
 }).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-state"], childList: true});
 """
-
-
-def throttle_uploads(page, bytes_per_second: int) -> None:
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": bytes_per_second,
-    })
 
 
 def test_three_clips_arrive_in_order_the_next_compressing_while_the_previous_uploads(

@@ -10,6 +10,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import LOAD_TIMEOUT_MS, Server, stored_uploads, upload_metadata
+from tests.e2e.kit import throttle_uploads
 
 
 def wait_until_attached(page) -> None:
@@ -52,10 +53,7 @@ def test_a_reload_during_compression_compresses_again_and_stores_once(open_app, 
 
 def test_a_reload_during_upload_resumes_from_the_server_offset(open_app, server, clip720: Path):
     page = open_app()
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 120_000})
+    throttle_uploads(page, 120_000)
     created = creations_of(page, "clip720.mp4")
     heads: list[str] = []
     page.on("request", lambda r: heads.append(r.url) if r.method == "HEAD" else None)
@@ -68,8 +66,7 @@ def test_a_reload_during_upload_resumes_from_the_server_offset(open_app, server,
         "() => Number(document.querySelector('[data-testid=item-percent]').textContent.replace('%', '')) >= 10",
         timeout=60_000)
     page.reload()
-    cdp.send("Network.emulateNetworkConditions",
-             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    throttle_uploads(page, None)
     wait_until_attached(page)
     expect(item).to_have_attribute("data-state", "done", timeout=120_000)
     assert len(created) == 1, created  # one upload, resumed: never created again
