@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-CLIENT_SOURCES := $(shell find client wasm/src -type f -not -path '*/__pycache__/*' 2>/dev/null)
+CLIENT_SOURCES := $(shell find client wasm/src wasm/kernels -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 .PHONY: serve test setup system-deps build clean
 
@@ -22,13 +22,15 @@ test: setup
 
 setup: system-deps $(VENV)/.installed public/vendor/build.json tests/interop/node_modules/.package-lock.json
 
-# Debian's Chromium (driven by Playwright), ffmpeg (test media and checks) and PostgreSQL
-# (started by the test fixtures themselves for the multi-instance tests; no service is enabled).
+# Debian's Chromium (driven by Playwright), ffmpeg (test media and checks), PostgreSQL
+# (started by the test fixtures themselves for the multi-instance tests; no service is enabled)
+# and clang + lld (they compile our small WebAssembly kernels, wasm/kernels/, at set-up).
 system-deps:
 	@if ! command -v chromium >/dev/null || ! command -v ffmpeg >/dev/null \
+	    || ! command -v clang >/dev/null || ! command -v wasm-ld >/dev/null \
 	    || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium ffmpeg postgresql; \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium ffmpeg postgresql clang lld; \
 	fi
 
 $(VENV)/.installed: pyproject.toml

@@ -95,6 +95,7 @@ class App:
             await asyncio.wait_for(self.flags.fetch(), FIRST_FLAGS_S)
         self.flags.start()
         self.queue.main_view.show(page.ready_status())
+        glue.keepAssets()  # for the next visit's start (public/sw.js); nobody waits for it
         await self.queue.restore()
         files = page.selected_files()
         if files:

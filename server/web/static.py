@@ -4,7 +4,9 @@
   ``no-cache``; sets the dev session cookie when the request has no valid one.
 - ``/dashboard`` (and ``/dashboard.html``): the operators' dashboard, rendered the same way,
   no cookie; the page holds no data: it asks for an admin token and calls the admin APIs.
-- ``/vendor/<build id>/<path>``: immutable for a year; a stale build id is a 404.
+- ``/vendor/<build id>/<path>``: immutable for a year; a stale build id is a 404. A file
+  with a ``.gz`` twin (made by the set-up: Pyodide, its snapshot, ffmpeg's cores) is sent as
+  that twin, ``Content-Encoding: gzip``, to a browser that accepts gzip.
 - ``/<path>``: everything else in the public dir, ``no-cache`` with ETag and
   Last-Modified (304 on a matching If-None-Match); never vendor/ files.
 Files are streamed by `File`, never read whole (the wasm files are tens of MB).
@@ -50,12 +52,16 @@ async def dashboard(site: NamedDependency[Site]) -> Response[str]:
 
 @route("/vendor/{build_id:str}/{file_path:path}", http_method=_GET_HEAD, include_in_schema=False)
 async def vendor_file(
-    build_id: FromPath[str], file_path: FromPath[str], site: NamedDependency[Site]
+    request: Request, build_id: FromPath[str], file_path: FromPath[str], site: NamedDependency[Site]
 ) -> File:
     path = site.vendor_file(build_id, file_path)
     if path is None:
         raise NotFoundException()
-    return _file(path, {"Cache-Control": IMMUTABLE})
+    headers = {"Cache-Control": IMMUTABLE, "Vary": "Accept-Encoding"}
+    packed = site.vendor_file(build_id, file_path + ".gz")
+    if packed is not None and _accepts_gzip(request.headers.get("accept-encoding")):
+        return _file(packed, {**headers, "Content-Encoding": "gzip"}, media_type_of=path)
+    return _file(path, headers)
 
 
 @route("/{file_path:path}", http_method=_GET_HEAD, include_in_schema=False)
@@ -94,14 +100,32 @@ async def _page(site: Site, path: Path, cookies: list[Cookie] | None = None) -> 
     )
 
 
-def _file(path: Path, headers: dict[str, str], stat: os.stat_result | None = None) -> File:
+def _file(
+    path: Path,
+    headers: dict[str, str],
+    stat: os.stat_result | None = None,
+    media_type_of: Path | None = None,
+) -> File:
     return File(
         path,
-        media_type=static_media_type(path),
+        media_type=static_media_type(media_type_of or path),
         headers=headers,
         content_disposition_type="inline",
         stat_result=stat,
     )
+
+
+def _accepts_gzip(accept_encoding: str | None) -> bool:
+    """Whether ``Accept-Encoding`` allows gzip (``gzip;q=0`` refuses it)."""
+    for coding in (accept_encoding or "").lower().split(","):
+        name, _, params = coding.partition(";")
+        if name.strip() in ("gzip", "*"):
+            quality = params.strip().removeprefix("q=") or "1"
+            try:
+                return float(quality) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def _etag_matches(if_none_match: str | None, etag: str) -> bool:

@@ -1,15 +1,11 @@
 // The JS surface Python calls (as `js.medpressGlue`). Thin: no decisions here.
 // Async calls never reject across the boundary: they resolve to
 // {ok: true, value} or {ok: false, code, detail}, which Python turns into exceptions.
-import {
-  probe as ffprobe, prepare as prepareFfmpeg, release as releaseFfmpeg, transcode as transcodeFfmpeg,
-} from "./ffmpeg-engine.js";
-import { encodePhoto, posterFrame } from "./image-engine.js";
+// The engines (and mediabunny and ffmpeg.wasm behind them) load on first use, not with the
+// page: a shorter module graph lets the page, and Python's start, get going sooner.
 import { cancelAll, engineSeconds, pauseEngines, resumeEngines } from "./jobs.js";
-import { probeMedia } from "./probe.js";
-import { stripMetadata } from "./remux-engine.js";
-import { canEncode, transcodeWebCodecs } from "./webcodecs-engine.js";
 import { flushEvents, recordEvent } from "./analytics.js";
+import { keepAssets } from "./assets.js";
 import { hiddenForSeconds, watchDevice } from "./device.js";
 import { fingerprint } from "./fingerprint.js";
 import * as keep from "./keep.js";
@@ -35,6 +31,16 @@ function browserFacts() {
   };
 }
 
+/** `name` from the module at `path`, imported on the first call. */
+const later = (path, name) => async (...args) => (await import(path))[name](...args);
+
+const ffmpeg = {
+  probe: later("./ffmpeg-engine.js", "probe"),
+  transcode: later("./ffmpeg-engine.js", "transcode"),
+  prepare: later("./ffmpeg-engine.js", "prepare"),  // warms the worker: nobody waits for it
+  release: later("./ffmpeg-engine.js", "release"),
+};
+
 const settled = (fn) => async (...args) => {
   try {
     return { ok: true, value: (await fn(...args)) ?? undefined };  // JS null → Python None
@@ -52,16 +58,16 @@ globalThis.medpressGlue = {
     query: location.search,
     ...browserFacts(),
   }),
-  canEncode,
-  probeMedia: settled(probeMedia),
-  ffprobe: settled(ffprobe),
-  prepareFfmpeg,
-  releaseFfmpeg,
-  transcodeFfmpeg: settled(transcodeFfmpeg),
-  transcodeWebCodecs: settled(transcodeWebCodecs),
-  stripMetadata: settled(stripMetadata),
-  encodePhoto: settled(encodePhoto),
-  posterFrame: settled(posterFrame),
+  canEncode: later("./webcodecs-engine.js", "canEncode"),
+  probeMedia: settled(later("./probe.js", "probeMedia")),
+  ffprobe: settled(ffmpeg.probe),
+  prepareFfmpeg: ffmpeg.prepare,
+  releaseFfmpeg: ffmpeg.release,
+  transcodeFfmpeg: settled(ffmpeg.transcode),
+  transcodeWebCodecs: settled(later("./webcodecs-engine.js", "transcodeWebCodecs")),
+  stripMetadata: settled(later("./remux-engine.js", "stripMetadata")),
+  encodePhoto: settled(later("./image-engine.js", "encodePhoto")),
+  posterFrame: settled(later("./image-engine.js", "posterFrame")),
   uploadBlob: settled(uploadBlob),
   isBypassed,
   originalReason,
@@ -86,4 +92,5 @@ globalThis.medpressGlue = {
   hiddenForSeconds,
   recordEvent,
   flushEvents,
+  keepAssets,
 };

@@ -1,5 +1,6 @@
 """Fixtures: a real app from `create_app` over a temporary data dir and public dir."""
 
+import gzip
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def public_dir(tmp_path: Path) -> Path:
         (public / name).parent.mkdir(parents=True, exist_ok=True)
         (public / name).write_text(text)
     (public / "vendor/pyodide.wasm").write_bytes(WASM_BYTES)
+    (public / "vendor/pyodide.wasm.gz").write_bytes(gzip.compress(WASM_BYTES))  # as the set-up does
     (tmp_path / "outside.txt").write_text("not public")
     return public
 

@@ -67,9 +67,27 @@ def test_vendor_files_are_immutable_with_correct_types(
 
 
 def test_wasm_is_served_whole(anonymous: httpx.Client) -> None:
-    response = anonymous.get(f"/vendor/{BUILD_ID}/pyodide.wasm")
+    response = anonymous.get(f"/vendor/{BUILD_ID}/pyodide.wasm", headers={"Accept-Encoding": "identity"})
     assert response.content == WASM_BYTES
     assert response.headers["content-length"] == str(len(WASM_BYTES))
+    assert "content-encoding" not in response.headers
+
+
+@pytest.mark.parametrize("accept", ["gzip", "gzip, deflate, br, zstd", "br;q=1.0, gzip;q=0.8", "*"])
+def test_a_gzip_twin_is_sent_to_browsers_that_accept_it(anonymous: httpx.Client, accept: str) -> None:
+    response = anonymous.get(f"/vendor/{BUILD_ID}/pyodide.wasm", headers={"Accept-Encoding": accept})
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["content-type"] == "application/wasm"  # the file's, not the twin's
+    assert response.headers["vary"] == "Accept-Encoding"
+    assert response.headers["cache-control"] == IMMUTABLE
+    assert response.content == WASM_BYTES  # httpx decodes it
+
+
+@pytest.mark.parametrize("accept", ["identity", "gzip;q=0", "deflate", ""])
+def test_the_plain_file_goes_to_browsers_that_refuse_gzip(anonymous: httpx.Client, accept: str) -> None:
+    response = anonymous.get(f"/vendor/{BUILD_ID}/pyodide.wasm", headers={"Accept-Encoding": accept})
+    assert "content-encoding" not in response.headers
+    assert response.content == WASM_BYTES
 
 
 @pytest.mark.parametrize(
