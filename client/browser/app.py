@@ -90,7 +90,8 @@ class App:
 
     async def _begin(self) -> None:
         """Fresh flags (briefly), the queue kept from before a reload, then files chosen while
-        Python loaded (some perhaps already sent by the bypass)."""
+        Python loaded (some perhaps already sent by the bypass), started at once if Start
+        was pressed meanwhile."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.flags.fetch(), FIRST_FLAGS_S)
         self.flags.start()
@@ -100,6 +101,8 @@ class App:
         files = page.selected_files()
         if files:
             await self.queue.add(files, page.priority(), page.preset())
+        if glue.takeEarlyStart() and self.queue.queue.items:  # Start pressed while Python loaded
+            self.queue.start(page.priority(), page.preset())
 
     def on_choose(self, _event: object = None) -> None:
         files = page.selected_files()

@@ -468,12 +468,14 @@ class QueuePage:
 
 def _accepts(item: queue.Item, status: Status) -> bool:
     """Whether a clip in this state takes this word: work speaks while it runs, a preview
-    while the clip waits for Start, and the bypass about the original it is sending."""
+    while the clip waits for Start, and the bypass about the original it is sending (a
+    preview that finishes after the bypass was pressed is not heard: its "ready" would
+    offer a Start that can no longer happen)."""
     if item.state in queue.WORKING:
         return True
     if item.state == "waiting":
         return status.state in ("ready", "error")
-    return item.state == "bypassed"
+    return item.state == "bypassed" and status.state != "ready"
 
 
 def _tell_host(name: str, detail: dict[str, Any]) -> None:

@@ -69,6 +69,31 @@ def test_a_bypass_before_python_loads_stays_bypassed_after(page, server, outside
     assert audited(server, url) == "bypass"
 
 
+def test_a_preview_that_ends_after_the_bypass_does_not_undo_it(open_app, server, clip720):
+    """The clip's preview (probe and estimate) is still running when "Send original now" is
+    pressed: its late "Ready … Press Start" must not cover the bypass."""
+    held, released = [], []
+
+    def hold(route):  # the engines' prober loads on first use: the preview waits for it here
+        route.continue_() if released else held.append(route)
+
+    page = open_app()
+    page.context.route("**/app/probe.js", hold)  # the context: the service worker fetches it
+    status = page.get_by_test_id("status")
+    page.get_by_test_id("file-input").set_input_files(clip720)
+    page.wait_for_function("() => document.querySelector('[data-testid=queue-item]')")
+    page.get_by_test_id("bypass").click()
+    expect(status).to_have_attribute("data-state", "bypassed", timeout=60_000)
+    assert held, "the preview was not waiting for the prober"
+    released.append(True)
+    for route in held:
+        route.continue_()
+    page.wait_for_timeout(1500)  # the preview ends now
+    expect(status).to_have_attribute("data-state", "bypassed")
+    expect(page.get_by_test_id("queue-item")).to_have_attribute("data-state", "bypassed")
+    expect(page.get_by_test_id("start")).to_be_disabled()
+
+
 def test_a_bypass_joins_the_original_python_is_already_sending(open_app, server, clip720):
     """Compression would not help, so Python is sending the original: the bypass joins that
     upload instead of starting a second one."""

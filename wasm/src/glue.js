@@ -14,6 +14,7 @@ import {
   askToNotify, notifyAllArrived, removeItem, renderItem, renderNotices, renderStorage, renderSummary,
   setWorkPending,
 } from "/js/queue-view.js";
+import { takeEarlyStart } from "/js/start-early.js";
 import { showStatus } from "/js/status.js";
 import { isBypassed, uploadBlob } from "/js/upload.js";
 
@@ -93,4 +94,5 @@ globalThis.medpressGlue = {
   recordEvent,
   flushEvents,
   keepAssets,
+  takeEarlyStart,
 };

@@ -3,8 +3,9 @@
 // unpacked into it. PyScript's config cannot hand `loadPyodide` a snapshot, so this module
 // re-exports pyodide.mjs and wraps only `loadPyodide`; PyScript stays in charge of the page.
 //
-// No serial waterfall: the snapshot, build.json and the wheels are requested the moment this
-// module is evaluated (the page also preloads them), while PyScript is still starting.
+// No serial waterfall: the page loads this module early (index.html), and Python's start
+// begins then, while PyScript is still starting; PyScript's `loadPyodide` call receives the
+// Python already on its way (with PyScript's stdout and stderr from then on).
 import * as pyodide from "../pyodide/pyodide.mjs";
 
 export * from "../pyodide/pyodide.mjs";
@@ -23,19 +24,34 @@ const build = fetch(new URL("build.json", VENDOR)).then((response) => response.j
 const snapshot = build.then((b) => (b.snapshot ? bytes(new URL(`pyodide/${b.snapshot}`, VENDOR)) : null));
 const wheels = build.then((b) => Promise.all(b.wheels.map((name) => bytes(new URL(`wheels/${name}`, VENDOR)))));
 
+let output = { stdout: (text) => console.log(text), stderr: (text) => console.error(text) };
+
 /** Pyodide with our wheels installed: restored from the snapshot when there is one (a set-up
  * without it, or a failed fetch, falls back to a plain start, slower but the same). */
-export async function loadPyodide(options) {
+async function start() {
   const saved = await snapshot.catch((error) => {
     console.warn("medpress: no Python snapshot, starting Python plainly:", error.message);
     return null;
   });
   const py = await pyodide.loadPyodide({
-    ...options, indexURL: INDEX_URL, ...(saved ? { _loadSnapshot: saved } : {}),
+    indexURL: INDEX_URL,
+    stdout: (text) => output.stdout(text),
+    stderr: (text) => output.stderr(text),
+    ...(saved ? { _loadSnapshot: saved } : {}),
   });
+  document.documentElement.dataset.pythonStart = saved ? "snapshot" : "plain";  // for QA
   performance.mark("medpress:python");
   const sitePackages = py.runPython("import sysconfig; sysconfig.get_path('purelib')");
   for (const wheel of await wheels) py.unpackArchive(wheel, "wheel", { extractDir: sitePackages });
   performance.mark("medpress:wheels");
   return py;
+}
+
+const python = start();
+
+/** PyScript's call: the Python started above. Of its options only the output handlers
+ * matter (the others are PyScript's defaults, which this page does not change). */
+export async function loadPyodide({ stdout, stderr } = {}) {
+  output = { stdout: stdout ?? output.stdout, stderr: stderr ?? output.stderr };
+  return python;
 }
