@@ -27,7 +27,7 @@ IDENTIFYING = {
 
 def test_broken_webcodecs_falls_back_to_ffmpeg(open_app, clip720: Path):
     page = open_app()
-    page.route("**/webcodecs-worker.js", lambda route: route.abort())
+    page.context.route("**/webcodecs-worker.js", lambda route: route.abort())
     url, _ = compress_and_send(page, clip720)
     meta = upload_metadata(page, url)
     assert (meta["engine"], meta["compressed"]) == ("ffmpeg-mt", "1")
@@ -35,8 +35,8 @@ def test_broken_webcodecs_falls_back_to_ffmpeg(open_app, clip720: Path):
 
 def test_every_engine_broken_sends_the_original_and_says_so(open_app, clip720: Path):
     page = open_app()
-    page.route("**/webcodecs-worker.js", lambda route: route.abort())
-    page.route("**/ffmpeg-core.wasm", lambda route: route.abort())
+    page.context.route("**/webcodecs-worker.js", lambda route: route.abort())
+    page.context.route("**/ffmpeg-core.wasm", lambda route: route.abort())
     url, _ = compress_and_send(page, clip720)
     expect(page.get_by_test_id("status")).to_contain_text("Compression did not work")
     meta = upload_metadata(page, url)
@@ -47,7 +47,7 @@ def test_every_engine_broken_sends_the_original_and_says_so(open_app, clip720: P
 def test_watchdog_stops_an_engine_that_makes_no_progress(open_app, clip720: Path):
     page = open_app("?engine=ffmpeg-mt&stall=2")
     held = []
-    page.route("**/ffmpeg-core.wasm", lambda route: held.append(route))  # never answered
+    page.context.route("**/ffmpeg-core.wasm", lambda route: held.append(route))  # never answered
     started = time.monotonic()
     url, _ = compress_and_send(page, clip720)
     assert time.monotonic() - started < 30  # far inside the 120 s routine budget
@@ -125,8 +125,8 @@ def test_originals_sent_by_fallback_leave_without_location(
     assert "+51.5072" in ffprobe_text(source)  # the test input is tagged
     page = open_app()
     if reason == "compression-failed":
-        page.route("**/webcodecs-worker.js", lambda route: route.abort())
-        page.route("**/ffmpeg-core.wasm", lambda route: route.abort())
+        page.context.route("**/webcodecs-worker.js", lambda route: route.abort())
+        page.context.route("**/ffmpeg-core.wasm", lambda route: route.abort())
     url, _ = compress_and_send(page, source)
     meta = upload_metadata(page, url)
     assert (meta["reason"], meta["compressed"], meta["stripped"]) == (reason, "0", "1")

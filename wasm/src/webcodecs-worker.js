@@ -1,7 +1,9 @@
 // WebCodecs engine, in its own module Web Worker.
 // mediabunny demuxes the input lazily (the file is never read whole) and muxes the MP4;
-// the browser's VideoDecoder/VideoEncoder do the work, and the encoder, configured at the
-// target size, scales the frames itself (keeps TV colour range, faster than a canvas).
+// the browser's VideoDecoder/VideoEncoder do the work. Decoded frames are scaled to the
+// encoder's size by our bicubic WebAssembly kernel (scaler.js: YUV in, YUV out, range and
+// colour tags kept); frames it cannot take (not 8-bit I420) are scaled by the encoder
+// itself, configured at the target size (OpenH264's scaler: 0.005-0.013 SSIM worse).
 // AAC audio is copied through untouched: Chromium on Linux has no AAC encoder, and the
 // audio track is never dropped (other audio makes this engine decline, so ffmpeg runs).
 import {
@@ -10,6 +12,7 @@ import {
 } from "../mediabunny/mediabunny.mjs";
 import { EngineError } from "./jobs.js";
 import { QualityProbe } from "./quality.js";
+import { FrameScaler } from "./scaler.js";
 
 const MAX_QUEUE = 8;  // frames waiting in the encoder before we stop decoding ahead
 const PROGRESS_EVERY_S = 0.25;
@@ -34,6 +37,28 @@ async function copyAudio(track, source) {
   }
 }
 
+// How a frame reaches the encoder's size: "wasm" (pre-scaled here), "encoder" (OpenH264
+// scales it) or "none" (already that size, passed through untouched). `counts` tallies them.
+async function atEncoderSize(frame, target, counts) {
+  const { width, height } = frame.visibleRect;
+  if (width === target.width && height === target.height) {
+    counts.none += 1;
+    return frame;
+  }
+  if (target.scaler?.canScale(frame)) {
+    try {
+      const scaled = await target.scaler.scale(frame);
+      counts.wasm += 1;
+      return scaled;
+    } catch (error) {  // e.g. a visible rectangle copyTo refuses: the encoder scales from now on
+      console.warn("frame scaler failed, the encoder scales instead:", error?.name, error?.message);
+      target.scaler = null;
+    }
+  }
+  counts.encoder += 1;
+  return frame;
+}
+
 async function encodeVideo(track, source, options, quality, onTime) {
   const { codec, width, height, bitrate, framerate, keyIntervalS } = options;  // as Python planned
   // Encode in the track's stored orientation; the output keeps the rotation as metadata.
@@ -45,6 +70,10 @@ async function encodeVideo(track, source, options, quality, onTime) {
   };
   const support = await VideoEncoder.isConfigSupported(config);
   if (!support.supported) throw new EngineError("encoder-unsupported");
+  // `frameScaler: "encoder"` (benchmarks only) keeps the encoder's own scaling for comparison.
+  const scaler = options.frameScaler === "encoder" ? null : await FrameScaler.create(codedWidth, codedHeight);
+  const target = { width: codedWidth, height: codedHeight, scaler };
+  const counts = { wasm: 0, encoder: 0, none: 0 };
 
   const add = serialAdder(source);
   let failure = null;
@@ -59,10 +88,12 @@ async function encodeVideo(track, source, options, quality, onTime) {
     if (failure) break;
     await unpaused();  // a hidden page's pause: no frame is fed until it resumes
     const frame = sample.toVideoFrame();
-    quality.offer(frame, sample.timestamp);
+    quality.offer(frame, sample.timestamp);  // the source frame, before any scaling
+    const input = await atEncoderSize(frame, target, counts);
     const keyFrame = sample.timestamp >= nextKeyAt;
     if (keyFrame) nextKeyAt = sample.timestamp + keyIntervalS;
-    encoder.encode(frame, { keyFrame });
+    if (encoder.state === "configured") encoder.encode(input, { keyFrame });  // else `failure` is set
+    if (input !== frame) input.close();
     frame.close();
     sample.close();
     while (encoder.encodeQueueSize > MAX_QUEUE) {
@@ -77,7 +108,14 @@ async function encodeVideo(track, source, options, quality, onTime) {
   if (encoder.state !== "closed") encoder.close();  // an encoder error has closed it already
   await add.drained();
   if (failure) throw new EngineError("encoder-error");
-  return track.rotation;
+  // Which path the frames took, e.g. "wasm", "encoder", "none" or "wasm+encoder": in the
+  // result and on the worker's console, where QA (and the e2e tests) read it.
+  const framePath = Object.keys(counts).filter((path) => counts[path]).join("+") || "none";
+  const perFrame = (ms) => (scaler?.frames ? ms / scaler.frames : null);
+  const scaleMs = perFrame(scaler?.millis), kernelMs = perFrame(scaler?.kernelMillis);
+  console.info(`medpress frame path: ${framePath} (${JSON.stringify(counts)}` +
+               `${scaleMs === null ? "" : `, scaler ${scaleMs.toFixed(1)} ms/frame, kernel ${kernelMs.toFixed(1)}`})`);
+  return { framePath, frameCounts: counts, scaleMs, kernelMs };
 }
 
 async function transcode(file, options, onTime) {
@@ -102,15 +140,17 @@ async function transcode(file, options, onTime) {
     width: options.width, height: options.height, rotation: video.rotation,
     duration: await input.computeDuration(),
   });
+  const started = performance.now();
   await output.start();
-  await Promise.all([
+  const [path] = await Promise.all([
     encodeVideo(video, videoSource, options, quality, onTime),
     audioSource ? copyAudio(audio, audioSource) : null,
   ]);
   await output.finalize();
+  path.encodeSeconds = (performance.now() - started) / 1000;  // decode, scale, encode, mux
   const buffer = output.target.buffer;
   const made = new Input({ source: new BufferSource(buffer), formats: ALL_FORMATS });
-  return { buffer, ssim: await quality.measure(await made.getPrimaryVideoTrack()) };
+  return { buffer, ssim: await quality.measure(await made.getPrimaryVideoTrack()), ...path };
 }
 
 // "pause" and "resume" from the page (jobs.js): the frame loop waits while paused.
@@ -119,8 +159,8 @@ const unpaused = () => pause?.promise;
 
 async function run({ file, options }) {
   try {
-    const { buffer, ssim } = await transcode(file, options, (seconds) => self.postMessage({ type: "time", seconds }));
-    self.postMessage({ type: "done", buffer, ssim }, [buffer]);
+    const result = await transcode(file, options, (seconds) => self.postMessage({ type: "time", seconds }));
+    self.postMessage({ type: "done", ...result }, [result.buffer]);
   } catch (error) {
     console.warn("webcodecs engine failed:", error?.code || error?.name, error?.message);
     self.postMessage({ type: "error", code: error?.code || "engine-error" });

@@ -161,8 +161,9 @@ def block_webassembly(page) -> None:
 
 
 def block_python(page) -> None:
-    """Make Pyodide's runtime unreachable (its wasm request is aborted): Python never loads."""
-    page.route("**/pyodide.asm.wasm", lambda route: route.abort())
+    """Make Pyodide's runtime unreachable (its wasm request is aborted): Python never loads.
+    Routed on the context: once the service worker keeps the assets, it is what fetches them."""
+    page.context.route("**/pyodide.asm.wasm", lambda route: route.abort())
 
 
 def reload_mid_work(page, until: str | Callable[[object], object], timeout_ms: float = 60_000) -> None:
