@@ -61,8 +61,9 @@ byTestId("start").addEventListener("click", (event) => {
   send(pendingFiles(), "emergency");
 });
 byTestId("priority").addEventListener("change", () => {
-  if (!pythonShows()) {
-    byTestId("start").disabled = byTestId("priority").value !== "emergency";
+  if (!pythonShows()) {  // before Python, a routine Start waits for it (start-early.js)
+    byTestId("start").disabled = byTestId("priority").value !== "emergency"
+      && byTestId("file-input").files.length === 0;
   }
 });
 // The form is never submitted (the Content-Security-Policy allows no inline handlers).

@@ -7,6 +7,7 @@ import { showStatus } from "./status.js";
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 const pythonShows = () => document.documentElement.dataset.python === "attached";
+const SLOW_MS = 20_000;
 let pressed = false;
 
 /** Whether Start was pressed before Python was ready (once: it is then Python's). */
@@ -26,4 +27,7 @@ byTestId("start").addEventListener("click", async () => {
   byTestId("start").disabled = true;
   await ready;
   if (!pythonShows()) showStatus({ state: "loading", message: t("status.start_pending") });
+  setTimeout(() => {  // Python is late (a slow or broken network): say what still works
+    if (!pythonShows()) showStatus({ state: "loading", message: t("status.start_slow") });
+  }, SLOW_MS);
 });
