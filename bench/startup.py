@@ -41,7 +41,9 @@ new MutationObserver((_, observer) => {
 """
 
 
-STAGES = ("medpress:interpreter", "medpress:python", "medpress:wheels")  # interpreter.mjs's marks
+# The marks of wasm/src/interpreter.mjs and public/main.py, in order.
+STAGES = ("medpress:interpreter", "medpress:python", "medpress:wheels", "medpress:main",
+          "medpress:imported")
 
 
 def load(context: BrowserContext, url: str) -> dict[str, float]:

@@ -3,10 +3,14 @@
 import js
 import pyodide_js
 
+js.performance.mark("medpress:main")  # the stages of start-up, read by bench/startup.py
+
 # QA hook: this page's own Pyodide, for browser tests that run Python in it (the flag
 # evaluator on the Unleash specification's vectors: tests/e2e/test_flags_pyodide.py).
 js.window.medpressPyodide = pyodide_js
 
 from client.browser.app import main  # noqa: E402
+
+js.performance.mark("medpress:imported")
 
 await main()  # noqa: F704 (top-level await)
