@@ -1,15 +1,19 @@
 """Compression benchmark: medpress in headless Chromium, per engine and preset, side by side
 with native ffmpeg and a single plain ffmpeg.wasm ``core`` instance, in one run.
 
-    .venv/bin/python bench/compress.py [--quick] [--keep]
+    .venv/bin/python bench/compress.py [--quick] [--keep] [--runners native,ffmpeg-mt,...]
 
-It reports (exit code 0 whatever it finds); it is not a test. ``--quick`` skips the 60 s clip.
+It reports (exit code 0 whatever it finds); it is not a test. ``--quick`` skips the 60 s clip;
+``--runners`` runs only some rows (e.g. ``native,ffmpeg-mt`` for x264's rate probe alone).
 Rows ``webcodecs`` and ``ffmpeg-mt`` force one engine (``?engine=``); rows ``medpress`` run the
 default chain, i.e. what a clinician's upload gets (the quality gate may move it to ffmpeg).
 Wall time of a medpress run = status ``compressing`` → ``uploading`` (probe, engine start-up,
-encode, read-back); the upload is not timed. Native ffmpeg runs the same job
-(``client.core.ffmpeg_args``) with ``-threads 0``; the plain core runs it without ``-threads``,
-its input copied in with ``writeFile`` (load + writeFile + exec are timed).
+x264's rate probe, encode, quality check, read-back); the upload is not timed. ``CRF`` and
+``probe s`` on ffmpeg rows: the CRF x264's rate probe chose for the clip and what the probe
+cost (from the upload's metadata, with the SSIM the page measured on its samples, in the
+notes). Native ffmpeg runs the same job (``client.core.ffmpeg_args``) at the preset's nominal
+CRF with ``-threads 0``; the plain core runs it without ``-threads``, its input copied in with
+``writeFile`` (load + writeFile + exec are timed).
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ async (args) => {
   const vendor = document.documentElement.dataset.vendor;
   const { FFmpeg } = await import(`${vendor}/ffmpeg/index.js`);
   const base = `${location.origin}${vendor}/ffmpeg-core/`;
-  const file = document.querySelector('[data-testid="file-input"]').files[0];
+  const file = document.getElementById("bench-file").files[0];
   const tail = [];
   const t0 = performance.now();
   const ffmpeg = new FFmpeg();
@@ -133,6 +137,9 @@ class Row:
     startup: float | None = None  # medpress: Start until the first progress report
     encode: float | None = None  # medpress: the rest; plain core: its exec alone
     gated_seconds: float | None = None  # webcodecs refused by the quality gate: its time alone
+    crf: float | None = None  # x264: the CRF the rate probe chose (native: the preset's)
+    probe_s: float | None = None  # x264: what the rate probe cost (part of startup)
+    page_ssim: float | None = None  # what the page measured on its samples (metadata)
     others: float = 0.0  # share of the machine's CPU other processes used during the run
     applies: bool = True  # False when the planner rightly sent the original (no quality to judge)
     note: str = ""
@@ -309,7 +316,7 @@ def job_args(clip: Clip, preset: str, threads: int | None, src: str, dst: str) -
 
 
 def native(clip: Clip, preset: str, out: Path) -> Row:
-    row = Row(clip.name, "native", preset)
+    row = Row(clip.name, "native", preset, crf=PRESETS[preset].crf)  # the preset's nominal CRF
     settle()
     before, started = cpu_ticks(), time.monotonic()
     subprocess.run(
@@ -407,12 +414,20 @@ def medpress(
         out.write_bytes(page.request.get(upload_url).body())
         row.seconds, row.out_bytes, row.ssim = seconds, out.stat().st_size, ssim(out, clip.path)
         notes = [f"engine {meta['engine']}"] if runner == SHIPPED else []
-        if meta.get("ssim"):
-            notes.append(f"browser-sampled SSIM {meta['ssim']}")
+        row.page_ssim = float(meta["ssim"]) if meta.get("ssim") else None
+        row.crf = float(meta["crf"]) if meta.get("crf") else None
+        row.probe_s = float(meta["probe_s"]) if meta.get("probe_s") else None
+        if row.page_ssim is not None:
+            notes.append(f"{'x264' if row.crf is not None else 'browser'}-sampled SSIM {meta['ssim']}")
         if progress:  # up to the first progress report: probe, plan, worker and codec start-up
             row.startup = (progress[0] - times["compressing"]) / 1000
             row.encode = seconds - row.startup
-            notes.insert(0, f"start-up {row.startup:.1f} s + encoding {row.encode:.1f} s")
+            probe = row.probe_s or 0.0  # x264's rate probe runs before its first progress report
+            notes.insert(0, f"start-up {row.startup - probe:.1f} s"
+                            + (f" + rate probe {probe:.1f} s" if row.probe_s is not None else "")
+                            + f" + encoding and check {row.encode:.1f} s")
+            if row.probe_s is not None and row.encode > 0:
+                notes.insert(1, f"probe = {row.probe_s / row.encode:.0%} of encoding")
         row.note = "; ".join(notes)
         return row
     finally:
@@ -447,10 +462,19 @@ def webcodecs_alone(page: Page, clip: Clip, preset: str, out: Path, row: Row) ->
     )
 
 
+BENCH_INPUT = """() => {  // a file input of the benchmark's own: the page's would queue the clip
+  const input = Object.assign(document.createElement("input"), { type: "file", id: "bench-file", hidden: true });
+  document.body.append(input);
+}"""
+
+
 def plain_core(context: BrowserContext, url: str, clip: Clip) -> Row:
     page = open_app(context, url)
     try:
-        choose(page, clip)
+        # Not through the page's own input: the clip would stay in its kept queue (a reload,
+        # i.e. the next page of this context, would find it there, and a second run refuses it).
+        page.evaluate(BENCH_INPUT)
+        page.set_input_files("#bench-file", clip.path)
         row = Row(clip.name, "plain-core", STANDARD)
         settle()
         before = cpu_ticks()
@@ -526,7 +550,7 @@ def print_table(clip: Clip, rows: list[Row]) -> list[tuple[str, bool]]:
     )
     print(
         f"{'runner':<11}{'preset':<17}{'wall s':>7}{'/native':>8}{'core/mt':>8}{'out MB':>8}"
-        f"{'smaller':>8}{'SSIM':>7}{'floor':>6}{'others':>7}  targets; notes"
+        f"{'smaller':>8}{'SSIM':>7}{'floor':>6}{'CRF':>5}{'probe s':>8}{'others':>7}  targets; notes"
     )
     by = {(r.runner, r.preset): r for r in rows}
     summary = []
@@ -547,29 +571,38 @@ def print_table(clip: Clip, rows: list[Row]) -> list[tuple[str, bool]]:
             verdicts.append(f"encoding alone {core.encode / r.encode:.2f}x plain core's exec")
         if r.runner == "native":
             verdicts.append(
-                f"reference, {'at/above' if (r.ssim or 0) >= floor else 'BELOW'} the floor"
+                f"reference at the preset's CRF, {'at/above' if (r.ssim or 0) >= floor else 'BELOW'} the floor"
             )
         print(
             f"{r.runner:<11}{r.preset:<17}{cell(r.seconds, '.1f', 7)}{cell(vs_native, '.2f', 8, 'x')}"
             f"{cell(core_mt, '.2f', 8, 'x')}{cell(r.out_bytes / 1e6 or None, '.2f', 8)}"
             f"{cell(smaller, '.1f', 8, '%')}{cell(r.ssim, '.4f', 7)}{floor:6.2f}"
+            f"{cell(r.crf, 'g', 5)}{cell(r.probe_s, '.1f', 8)}"
             f"{r.others * 100:6.0f}%  {'; '.join([*verdicts, r.note] if r.note else verdicts)}"
         )
     return summary
 
 
-def bench_clip(context: BrowserContext, url: str, clip: Clip, work: Path) -> list[Row]:
+RUNNERS = ("native", *ENGINES, SHIPPED, "plain-core")
+
+
+def bench_clip(
+    context: BrowserContext, url: str, clip: Clip, work: Path, runners: tuple[str, ...] = RUNNERS
+) -> list[Row]:
     """Baselines and medpress side by side; the 60 s clip only at medical-standard."""
     presets = (STANDARD,) if clip.duration > 30 else tuple(PRESETS)
-    log(f"{clip.name}: native…")
-    rows = [least_disturbed(native, clip, p, work / f"native-{p}.mp4") for p in presets]
+    rows = []
+    if "native" in runners:
+        log(f"{clip.name}: native…")
+        rows += [least_disturbed(native, clip, p, work / f"native-{p}.mp4") for p in presets]
     for preset in presets:
-        for runner in (*ENGINES, SHIPPED):
+        for runner in (r for r in (*ENGINES, SHIPPED) if r in runners):
             log(f"{clip.name}: {runner} {preset}…")
             out = work / f"{runner}-{preset}.mp4"
             rows.append(least_disturbed(medpress, context, url, clip, runner, preset, out))
-    log(f"{clip.name}: plain core…")
-    rows.append(least_disturbed(plain_core, context, url, clip))
+    if "plain-core" in runners:
+        log(f"{clip.name}: plain core…")
+        rows.append(least_disturbed(plain_core, context, url, clip))
     return rows
 
 
@@ -577,9 +610,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only the 10 s clips")
     parser.add_argument("--keep", action="store_true", help="keep the inputs and outputs")
+    parser.add_argument(
+        "--runners",
+        default=",".join(RUNNERS),
+        help=f"comma-separated, of {', '.join(RUNNERS)} (default: all)",
+    )
     options = parser.parse_args()
+    runners = tuple(r for r in options.runners.split(",") if r in RUNNERS)
     work = Path(tempfile.mkdtemp(prefix="medpress-bench-"))
     kind = "quick" if options.quick else "full"
+    if runners != RUNNERS:
+        kind += f", only {', '.join(runners)}"
     print(
         f"medpress compression benchmark ({kind}), {os.cpu_count()} cores, "
         f"load {os.getloadavg()[0]:.1f}; work dir {work}"
@@ -600,7 +641,7 @@ def main() -> None:
             warm = open_app(context, url)
             warm.evaluate(WARM_CORES)
             warm.close()
-            results = [(clip, bench_clip(context, url, clip, work)) for clip in clips]
+            results = [(clip, bench_clip(context, url, clip, work, runners)) for clip in clips]
             browser.close()
     finally:
         server.stop()

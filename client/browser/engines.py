@@ -7,11 +7,22 @@ from collections.abc import Callable
 from typing import Any
 
 from client.browser.bridge import JsFailure, callbacks, glue, js_object, settled
-from client.core.ffmpeg_args import INPUT_DIR, OUTPUT_PATH, PROBE_PATH, ffmpeg_args, ffprobe_args
-from client.core.ffmpeg_log import encoded_seconds
+from client.core.ffmpeg_args import (
+    INPUT_DIR,
+    OUTPUT_PATH,
+    PROBE_PATH,
+    check_args,
+    ffmpeg_args,
+    ffprobe_args,
+    probe_encode_args,
+    probe_measure_args,
+    probe_path,
+)
+from client.core.ffmpeg_log import encoded_seconds, ssim_scores
 from client.core.media import MediaInfo, media_from_ffprobe
-from client.core.planner import Plan
+from client.core.planner import Plan, choose_crf, probe_crfs
 from client.core.ports import Encoded, TranscodeFailed
+from client.core.rate import Choice, whole
 from client.core.webcodecs import webcodecs_config
 
 
@@ -31,6 +42,7 @@ class Prober:
                     fps=float(found.fps) or 30.0, video_codec=str(found.videoCodec),
                     audio_codec=str(found.audioCodec), container=str(found.container),
                     browser_decodes=bool(found.canDecode),
+                    keyframes=None if found.keyframes is None else tuple(found.keyframes.to_py()),
                 )
             options = js_object({"args": ffprobe_args(), "inputDir": INPUT_DIR,
                                  "outputPath": PROBE_PATH, "multiThread": self.multi_thread})
@@ -62,7 +74,16 @@ class BrowserTranscoder:
             if seconds is not None:
                 on_progress(seconds)
 
-        with callbacks(on_progress, on_log) as (time_proxy, log_proxy):
+        crfs = probe_crfs(plan)
+        chosen: list[Choice] = []
+
+        def choose(lines: Any) -> Any:
+            """The probe's SSIM lines (None: it failed) → the encode's arguments."""
+            scores = ssim_scores(list(lines.to_py())) if lines is not None else {}
+            chosen.append(choose_crf(plan, crfs, scores))
+            return js_object(ffmpeg_args(plan, chosen[-1].setting))
+
+        with callbacks(on_progress, on_log, choose) as (time_proxy, log_proxy, choose_proxy):
             stall_ms = int(plan.stall_s * 1000)
             if engine == "webcodecs":
                 options = js_object({"encoder": webcodecs_config(plan), "stallMs": stall_ms})
@@ -72,7 +93,16 @@ class BrowserTranscoder:
                 options = js_object({
                     "args": ffmpeg_args(plan), "inputDir": INPUT_DIR, "outputPath": OUTPUT_PATH,
                     "multiThread": engine == "ffmpeg-mt", "stallMs": stall_ms,
+                    # measured on the probe's windows, or whole when the clip was too short to probe
+                    "check": check_args(plan, plan.windows or whole(plan.duration), probed=bool(crfs)),
                 })
+                if crfs:
+                    options.probe = js_object({
+                        "encode": probe_encode_args(plan, plan.windows, crfs),
+                        "measure": probe_measure_args(plan, plan.windows, len(crfs)),
+                        "outputs": [probe_path(i) for i in range(len(crfs))],
+                    })
+                    options.choose = choose_proxy
                 options.onLog = log_proxy
                 call = glue.transcodeFfmpeg(file, options)
             try:
@@ -85,7 +115,11 @@ class BrowserTranscoder:
         if engine == "webcodecs":
             ssim = None if result.ssim is None else float(result.ssim)
             return Encoded(blob=result.blob, size=int(result.blob.size), ssim=ssim)
-        return Encoded(blob=result, size=int(result.size))
+        measured = ssim_scores(list(result.measured.to_py())) if result.measured is not None else {}
+        crf = chosen[-1].setting if chosen else (plan.crf if plan.crf is not None else None)
+        probe_s = None if result.probeSeconds is None else round(float(result.probeSeconds), 2)
+        return Encoded(blob=result.blob, size=int(result.blob.size), ssim=measured.get(0), crf=crf,
+                       probe_s=probe_s)
 
     async def strip(self, file: Any) -> Encoded:
         options = js_object({"stallMs": STRIP_STALL_MS})

@@ -27,6 +27,8 @@ class KeptOutput(msgspec.Struct, frozen=True, kw_only=True):
     mime: str = "video/mp4"
     stripped: bool | None = None
     ssim: float | None = None
+    crf: float | None = None
+    probe_s: float | None = None
     media: MediaInfo | None = None
     in_storage: bool = False  # its bytes were written to OPFS; else they are the original's
 
@@ -74,6 +76,8 @@ def kept_output(prepared: Prepared, in_storage: bool) -> KeptOutput:
         mime=outcome.mime,
         stripped=outcome.stripped,
         ssim=encoded.ssim if encoded is not None else None,
+        crf=encoded.crf if encoded is not None else None,
+        probe_s=encoded.probe_s if encoded is not None else None,
         media=prepared.media,
         in_storage=in_storage,
     )
@@ -86,7 +90,7 @@ def prepared_from(kept: KeptOutput, blob: object | None) -> Prepared:
     if blob is not None:
         size = int(getattr(blob, "size", 0))
         if kept.compressed:
-            encoded = Encoded(blob=blob, size=size, ssim=kept.ssim)
+            encoded = Encoded(blob=blob, size=size, ssim=kept.ssim, crf=kept.crf, probe_s=kept.probe_s)
         else:
             original = Encoded(blob=blob, size=size)
     outcome = Outcome(encoded=encoded, reason=kept.reason, engine=kept.engine, preset=kept.preset,

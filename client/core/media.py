@@ -37,6 +37,7 @@ class MediaInfo(msgspec.Struct, frozen=True):
     audio_codec: str = ""
     container: str = ""
     browser_decodes: bool = False  # WebCodecs can decode the video track
+    keyframes: tuple[float, ...] | None = None  # seconds, when the container lists them cheaply
 
     @property
     def has_audio(self) -> bool:

@@ -1,5 +1,9 @@
 """Decide what to do with a video: compress it (how, on which engines, within what
 time) or send the original, and why. ``plan`` is pure: it returns data, never acts.
+
+x264's rate is not fixed per preset: the plan says where a probe samples the clip
+(``Plan.windows``) and ``probe_crfs`` at which CRFs; ``choose_crf`` turns the samples'
+measured SSIM into the highest CRF predicted to clear the preset's floor by the margin.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ import msgspec
 
 from client.core.capabilities import Capabilities
 from client.core.media import MediaInfo
-from client.core.presets import DEFAULT_PRESET, PRESETS, Preset
+from client.core.presets import DEFAULT_PRESET, PRESETS, Preset, target_ssim
+from client.core.rate import Choice, Window, highest_crf, probe_windows
 
 Priority = Literal["routine", "urgent", "emergency"]
 PRIORITIES: tuple[Priority, ...] = ("routine", "urgent", "emergency")
@@ -52,6 +57,9 @@ class Plan(msgspec.Struct, frozen=True):
     height: int = 0
     fps: float = 0.0
     video_bitrate: int = 0  # WebCodecs target, bits/s
+    crf: float | None = None  # x264's CRF when there is no probe (None: the preset's)
+    duration: float = 0.0  # of the clip, seconds
+    windows: tuple[Window, ...] = ()  # where the rate probe samples the clip; () no probe
     estimated_bytes: int = 0
     estimated_seconds: float = 0.0
     budget_s: float = 0.0  # wall-clock allowance for compression
@@ -114,11 +122,41 @@ def plan(
         height=height,
         fps=media.fps,
         video_bitrate=video_bitrate,
+        crf=preset.crf,
+        duration=media.duration,
+        windows=probe_windows(media.duration, media.keyframes),
         estimated_bytes=estimated_bytes,
         estimated_seconds=round(estimate_seconds(media, engines[0]), 1),
         budget_s=(limits or DEFAULT_LIMITS).budget(priority, media.duration),
         stall_s=(limits or DEFAULT_LIMITS).stall_s,
     )
+
+
+# The probe's CRFs around the preset's: one either side of it. Three settings cost half as
+# much again as two, but keep the interpolation local where SSIM bends (noisy sources, whose
+# noise x264 stops coding past some CRF, lose SSIM steeply and then hardly at all).
+PROBE_CRF_OFFSETS = (-4.0, 0.0, 4.0)
+
+
+def probe_crfs(the_plan: Plan) -> tuple[float, ...]:
+    """The CRFs the probe encodes its windows at (none when the plan has no windows)."""
+    if not the_plan.windows or the_plan.preset is None:
+        return ()
+    low, high = PRESETS[the_plan.preset].crf_range
+    centre = the_plan.crf if the_plan.crf is not None else PRESETS[the_plan.preset].crf
+    return tuple(sorted({min(high, max(low, centre + offset)) for offset in PROBE_CRF_OFFSETS}))
+
+
+def choose_crf(the_plan: Plan, crfs: tuple[float, ...], scores: dict[int, float]) -> Choice:
+    """The CRF to encode at, from the probe's measured SSIM (``scores[i]`` for ``crfs[i]``);
+    without any (no probe, or it failed) the plan's own."""
+    if the_plan.preset is None:
+        raise ValueError("only a compress plan has a CRF")
+    samples = [(crf, scores[i]) for i, crf in enumerate(crfs) if i in scores]
+    if not samples:
+        fixed = the_plan.crf if the_plan.crf is not None else PRESETS[the_plan.preset].crf
+        return Choice(setting=fixed, predicted=float("nan"), how="fixed")
+    return highest_crf(samples, target_ssim(the_plan.preset), *PRESETS[the_plan.preset].crf_range)
 
 
 def without_engine(the_plan: Plan, engine: str) -> Plan:

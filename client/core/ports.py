@@ -23,7 +23,9 @@ Handle = Any  # a JS File or Blob, opaque to Python
 class Encoded(msgspec.Struct, frozen=True):
     blob: Handle
     size: int
-    ssim: float | None = None  # measured against the source, when the engine measures it
+    ssim: float | None = None  # measured against the source (sampled), when it was measured
+    crf: float | None = None  # x264: the CRF it was encoded at (chosen by the rate probe)
+    probe_s: float | None = None  # seconds the rate probe took (None: there was no probe)
 
 
 class TranscodeFailed(Exception):

@@ -1,9 +1,12 @@
 """Compression presets as data: what each is for, how it encodes, what it promises.
 
-``min_ssim`` is the quality floor, measured as SSIM against the source scaled to the
-output size; ``bench/compress.py`` checks every preset against it. ``bits_per_pixel``
-sets the WebCodecs bitrate (bits per output pixel per frame): OpenH264 needs more bits
-than x264 for the same quality, so it is tuned per preset against the floor.
+``min_ssim`` is the quality floor, measured as SSIM (ffmpeg's ``All``: luma and chroma)
+against the source scaled to the output size; ``bench/compress.py`` checks every preset
+against it. x264's CRF is not fixed: a probe picks, per clip, the highest CRF within
+``crf_range`` predicted to clear the floor by ``SSIM_MARGIN`` (``client.core.rate``), around
+``crf``, which is also the setting of a clip too short to probe. ``bits_per_pixel`` sets the
+WebCodecs bitrate (bits per output pixel per frame): OpenH264 needs more bits than x264 for
+the same quality, so it is tuned per preset against the floor.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ class Preset(msgspec.Struct, frozen=True):
     purpose: str
     max_long_side: int | None  # None keeps the source resolution
     crf: int  # x264 constant rate factor (ffmpeg.wasm): lower is better and larger
+    # (best, cheapest): the CRFs the probe may choose from. Below the best end x264 veryfast's
+    # output usually outgrows a phone's source (the original goes instead); past the cheapest
+    # end blocking shows on detail even where a flat scene keeps SSIM high.
+    crf_range: tuple[float, float]
     x264_preset: str
     bits_per_pixel: float  # WebCodecs H.264 bitrate = bpp × width × height × fps
     audio_bitrate_k: int
@@ -31,6 +38,7 @@ MEDICAL_HIGH = Preset(
     ),
     max_long_side=None,
     crf=20,
+    crf_range=(12.0, 30.0),
     x264_preset="veryfast",
     bits_per_pixel=0.16,
     audio_bitrate_k=128,
@@ -46,6 +54,7 @@ MEDICAL_STANDARD = Preset(
     ),
     max_long_side=1280,
     crf=23,
+    crf_range=(14.0, 32.0),
     x264_preset="veryfast",
     bits_per_pixel=0.10,
     audio_bitrate_k=96,
@@ -61,11 +70,23 @@ MOBILE_FAST = Preset(
     ),
     max_long_side=854,
     crf=26,
+    crf_range=(16.0, 35.0),
     x264_preset="veryfast",
     bits_per_pixel=0.08,
     audio_bitrate_k=64,
     min_ssim=0.95,
 )
+
+# What a measured output must clear above the floor. The sampled measurements are estimates of
+# ffmpeg's full SSIM (what the floors mean): the browser's luma SSIM read up to 0.0045 high,
+# so the rate is chosen for floor + SSIM_MARGIN and WebCodecs output is gated there too.
+SSIM_MARGIN = 0.005
+
+
+def target_ssim(preset: str) -> float:
+    """What a rate is chosen to reach: the preset's floor plus the margin."""
+    return PRESETS[preset].min_ssim + SSIM_MARGIN
+
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (MEDICAL_HIGH, MEDICAL_STANDARD, MOBILE_FAST)}
 DEFAULT_PRESET = MEDICAL_STANDARD.name

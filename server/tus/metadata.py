@@ -31,6 +31,8 @@ ALLOWED_KEYS = frozenset(
         "poster_for",  # upload id of the video a poster frame belongs to
         "stripped",  # 1: an original sent without its identifying container metadata
         "ssim",  # quality the browser measured against the source, when it measured it
+        "crf",  # x264's CRF, chosen per clip by the rate probe
+        "probe_s",  # seconds the rate probe took
     }
 )
 MAX_HEADER_BYTES = 4 * 1024

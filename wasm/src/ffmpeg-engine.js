@@ -1,7 +1,7 @@
 // ffmpeg.wasm engine. The FFmpeg class runs the core in its own module Web Worker;
 // this module only loads it, mounts the input and runs the arguments Python planned.
 import { FFmpeg } from "../ffmpeg/index.js";
-import { EngineError, startJob } from "./jobs.js";
+import { EngineError, engineSeconds, startJob } from "./jobs.js";
 
 const vendor = new URL("../", import.meta.url).href;
 
@@ -74,15 +74,65 @@ function withFfmpeg(file, { inputDir, loaded, stallMs, onLog }, work) {
   }, { stallMs });
 }
 
-/** Run ffmpeg with Python's `args`; resolves to the output Blob. */
-export function transcode(file, { args, inputDir, outputPath, multiThread, stallMs, onLog }) {
-  const progressOnly = (line) => line.includes("time=") && onLog?.(line);
+// The one kind of line that leaves the engine besides progress: a measuring filter's result
+// ("[ssim@s0 @ 0x…] SSIM Y:… All:…"). ffmpeg's own log echoes the input's metadata (titles,
+// locations), so nothing else of it is passed on.
+const MEASURED = /^\[ssim@s\d+ @ [^\]]*\] SSIM Y:/;
+
+/**
+ * Run ffmpeg with Python's `args` in one worker, the input mounted once; resolves to
+ * {blob, probeSeconds, seconds: {samples?, measure?, encode, check?}, measured}.
+ * - `probe` ({encode, measure, outputs}): first encode short samples of the clip and measure
+ *   them; `choose(lines)` (Python) then gets their SSIM lines (null if the probe failed) and
+ *   returns the encode's arguments instead of `args`. `probeSeconds`: what that cost, on the
+ *   engines' clock.
+ * - `check`: measure the output afterwards; `measured` holds its SSIM lines (null if the
+ *   measurement failed).
+ * Progress (`onLog`) is reported for the encode only.
+ */
+export function transcode(file, { args, probe, choose, check, inputDir, outputPath, multiThread, stallMs, onLog }) {
+  let encoding = false;
+  let lines = [];
+  const onLine = (line) => {
+    if (encoding) {
+      if (line.includes("time=")) onLog?.(line);
+    } else if (MEASURED.test(line)) {
+      lines.push(line);
+    }
+  };
+  const taken = () => {
+    const found = lines;
+    lines = [];
+    return found;
+  };
   const loaded = takeFfmpeg(multiThread);
-  return withFfmpeg(file, { inputDir, loaded, stallMs, onLog: progressOnly }, async (ffmpeg) => {
-    const exitCode = await ffmpeg.exec(args);
+  return withFfmpeg(file, { inputDir, loaded, stallMs, onLog: onLine }, async (ffmpeg) => {
+    const seconds = {};  // what each step cost, on the engines' clock
+    const timed = async (step, work) => {
+      const started = engineSeconds();
+      try {
+        return await work();
+      } finally {
+        seconds[step] = (seconds[step] ?? 0) + engineSeconds() - started;
+      }
+    };
+    let encodeArgs = args;
+    if (probe) {
+      const probed = (await timed("samples", () => ffmpeg.exec(probe.encode))) === 0
+        && (await timed("measure", () => ffmpeg.exec(probe.measure))) === 0;
+      encodeArgs = choose(probed ? taken() : null);
+      for (const path of probe.outputs) await ffmpeg.deleteFile(path).catch(() => {});
+    }
+    taken();
+    encoding = true;
+    const exitCode = await timed("encode", () => ffmpeg.exec(encodeArgs));
+    encoding = false;
     // Only the code: ffmpeg's own log echoes the input's metadata (titles, locations).
     if (exitCode !== 0) throw new EngineError(`exit-${exitCode}`);
-    return new Blob([await ffmpeg.readFile(outputPath)], { type: "video/mp4" });
+    const blob = new Blob([await ffmpeg.readFile(outputPath)], { type: "video/mp4" });
+    const measured = check && (await timed("check", () => ffmpeg.exec(check))) === 0 ? taken() : null;
+    const probeSeconds = probe ? (seconds.samples ?? 0) + (seconds.measure ?? 0) : null;
+    return { blob, probeSeconds, seconds, measured };
   });
 }
 

@@ -66,6 +66,7 @@ globalThis.medpressGlue = {
   releaseFfmpeg: ffmpeg.release,
   transcodeFfmpeg: settled(ffmpeg.transcode),
   transcodeWebCodecs: settled(later("./webcodecs-engine.js", "transcodeWebCodecs")),
+  probeWebCodecs: settled(later("./webcodecs-engine.js", "probeRates")),
   stripMetadata: settled(later("./remux-engine.js", "stripMetadata")),
   encodePhoto: settled(later("./image-engine.js", "encodePhoto")),
   posterFrame: settled(later("./image-engine.js", "posterFrame")),

@@ -64,9 +64,10 @@ export class FrameScaler {
   /**
    * A new I420 VideoFrame of the target size from `frame`'s visible rectangle, with the
    * same timestamp, duration and colour space (so the encoder tags the output as the
-   * source was). The caller closes both frames. Not re-entrant: await each call.
+   * source was), unless `init` says otherwise (the rate probe retimes its frames). The
+   * caller closes both frames. Not re-entrant: await each call.
    */
-  async scale(frame) {
+  async scale(frame, init = {}) {
     const started = performance.now();
     const { x, y, width, height } = frame.visibleRect;
     const plan = this.plan(width, height, frame.format === "I420A");
@@ -84,11 +85,18 @@ export class FrameScaler {
     const scaled = new VideoFrame(new Uint8Array(this.wasm.memory.buffer, plan.dst, plan.dstBytes), {
       format: "I420", codedWidth: this.width, codedHeight: this.height, timestamp: frame.timestamp,
       ...(frame.duration != null && { duration: frame.duration }),
-      colorSpace: frame.colorSpace.toJSON(),
+      colorSpace: frame.colorSpace.toJSON(), ...init,
     });
     this.millis += performance.now() - started;
     this.frames += 1;
     return scaled;
+  }
+
+  /** A copy of the luma (Y) plane of the frame scale() made last, `width` bytes a row: the
+   * reference its encoded version is measured against (quality.js). */
+  lumaCopy() {
+    const { dst } = this.planned;
+    return new Uint8Array(this.wasm.memory.buffer).slice(dst, dst + this.width * this.height);
   }
 
   /** Memory layout and filters for a source of `width` x `height`, made again only when

@@ -10,6 +10,8 @@ from client.core.planner import Plan
 from client.core.ports import Encoded, TranscodeFailed, UploadFailed
 from client.core.progress import Status
 
+PROBE_S = 0.75  # what the fake x264 engine says its rate probe took
+
 
 class FakeBlob:
     def __init__(self, size: int, label: str = "blob") -> None:
@@ -56,10 +58,14 @@ class FakeTranscoder:
             await asyncio.sleep(3600)
         if isinstance(what, str):
             raise TranscodeFailed(f"{engine}:{what.removeprefix('fail:')}")
-        # Like the real engines: WebCodecs measures its output (well above the floor unless
-        # told otherwise), x264 does not.
-        size, ssim = what if isinstance(what, tuple) else (what, 0.99 if engine == "webcodecs" else None)
-        return Encoded(blob=FakeBlob(size, f"encoded-by-{engine}"), size=size, ssim=ssim)
+        # Like the real engines, each measures its output (well above the floor unless told
+        # otherwise); x264 also reports its CRF and, for a clip long enough, its probe's cost.
+        size, ssim = what if isinstance(what, tuple) else (what, 0.99)
+        if engine == "webcodecs":
+            return Encoded(blob=FakeBlob(size, f"encoded-by-{engine}"), size=size, ssim=ssim)
+        probe_s = PROBE_S if plan.windows else None
+        return Encoded(blob=FakeBlob(size, f"encoded-by-{engine}"), size=size, ssim=ssim, crf=plan.crf,
+                       probe_s=probe_s)
 
     def prepare(self, engine: str | None) -> None:
         self.prepared.append(engine)

@@ -20,6 +20,17 @@ def test_a_compressed_output_is_kept_without_its_bytes_and_read_back_with_them()
     assert back.media == MEDIA and back.blob.label == "read back"
 
 
+def test_x264s_chosen_crf_and_probe_cost_survive_a_reload() -> None:
+    encoded = Encoded(blob=FakeBlob(900), size=900, ssim=0.9765, crf=25.5, probe_s=3.2)
+    prepared = Prepared(outcome=Outcome(encoded=encoded, reason="compressed", engine="ffmpeg-mt",
+                                        preset="medical-standard"), media=MEDIA)
+    kept = decode_kept(encode_kept(Kept(queue=Queue(), clips={"a": KeptClip(
+        number=1, name="x.mp4", size=2000, mime="video/mp4", priority="routine", preset="medical-standard",
+        output=kept_output(prepared, in_storage=True))})))
+    back = prepared_from(kept.clips["a"].output, FakeBlob(900, "read back")).outcome.encoded
+    assert (back.crf, back.probe_s, back.ssim) == (25.5, 3.2, 0.9765)
+
+
 def test_an_original_to_be_sent_as_it_is_needs_no_kept_bytes() -> None:
     prepared = Prepared(outcome=Outcome(encoded=None, reason="small-file"), media=MEDIA)
     kept = kept_output(prepared, in_storage=False)

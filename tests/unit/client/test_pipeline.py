@@ -10,7 +10,15 @@ from client.core.media import FileFacts, MediaInfo
 from client.core.pipeline import Job, Ports, output_name, preview, send
 from client.core.planner import Limits
 
-from .fakes import FakeBlob, FakeImager, FakeProber, FakeTranscoder, FakeUploader, RecordingView
+from .fakes import (
+    PROBE_S,
+    FakeBlob,
+    FakeImager,
+    FakeProber,
+    FakeTranscoder,
+    FakeUploader,
+    RecordingView,
+)
 
 VIDEO = FileFacts(name="wound left heel.mov", size=20_000_000, mime="video/quicktime")
 MEDIA = MediaInfo(width=1920, height=1080, duration=10.0, audio_codec="aac", browser_decodes=True)
@@ -102,6 +110,24 @@ def test_an_estimate_just_at_the_floor_is_not_trusted():
     assert ports.uploader.sent[0][0].label == "encoded-by-ffmpeg-mt"
 
 
+def test_x264_output_carries_its_crf_measured_quality_and_probe_cost():
+    transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.9), "ffmpeg-mt": (4_000_000, 0.9765)})
+    _, ports = run(transcoder=transcoder)
+    engine, plan = transcoder.runs[-1]
+    assert engine == "ffmpeg-mt" and plan.windows  # a 10 s clip is probed
+    meta = ports.uploader.sent[0][1]
+    assert (meta["engine"], meta["ssim"], meta["crf"], meta["probe_s"]) == ("ffmpeg-mt", "0.9765", "23", "0.75")
+
+
+def test_x264_is_gated_with_a_smaller_margin_than_the_browser_estimate():
+    # 0.9735 clears medical-standard's floor (0.97) by the margin of a sampled ffmpeg SSIM
+    # (0.003), not by the browser's (0.005).
+    transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.9735), "ffmpeg-mt": (4_000_000, 0.9735)})
+    _, ports = run(transcoder=transcoder)
+    assert transcoder.engines == ["webcodecs", "ffmpeg-mt"]
+    assert ports.uploader.sent[0][1]["engine"] == "ffmpeg-mt"
+
+
 def test_unsupported_engines_are_skipped_before_running():
     transcoder = FakeTranscoder(unsupported={"webcodecs"})
     run(transcoder=transcoder)
@@ -113,7 +139,10 @@ def test_unsupported_engines_are_skipped_before_running():
     [
         (FakeTranscoder({"webcodecs": "fail:x", "ffmpeg-mt": "fail:exit-1"}), "compression-failed"),
         (FakeTranscoder({"webcodecs": 20_000_000}), "not-smaller"),
-        (FakeTranscoder({"webcodecs": (3_000_000, 0.9), "ffmpeg-mt": (30_000_000, None)}), "not-smaller"),
+        (FakeTranscoder({"webcodecs": (3_000_000, 0.9), "ffmpeg-mt": (30_000_000, 0.99)}), "not-smaller"),
+        # x264's output is measured too: below the floor, or not measured, it does not ship
+        (FakeTranscoder({"webcodecs": (3_000_000, 0.9), "ffmpeg-mt": (3_000_000, 0.972)}), "below-floor"),
+        (FakeTranscoder({"webcodecs": (3_000_000, 0.9), "ffmpeg-mt": (3_000_000, None)}), "below-floor"),
         (FakeTranscoder({"webcodecs": (3_000_000, 0.9)}, unsupported={"ffmpeg-mt"}), "below-floor"),
         (FakeTranscoder({"webcodecs": (3_000_000, None)}, unsupported={"ffmpeg-mt"}), "below-floor"),
         (FakeTranscoder({"webcodecs": (3_000_000, 0.9), "ffmpeg-mt": "fail:exit-1"}), "compression-failed"),
@@ -270,4 +299,6 @@ def test_every_step_is_recorded_as_a_typed_event_the_server_would_accept():
     common = {"at": 1.0, "installation": "install-0001", "device_class": "desktop"}
     batch = ev.Batch(events=[kind(**common, **fields) for kind, fields in recorded])
     assert ev.decode_batch(ev.encode(batch)) == batch  # every field within its type
+    completed = dict(recorded)[ev.CompressionCompleted]
+    assert (completed["crf"], completed["probe_s"], completed["ssim"]) == (23, PROBE_S, 0.99)
     assert "wound" not in str(recorded)  # the file's name is nowhere

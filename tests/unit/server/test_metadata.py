@@ -81,6 +81,8 @@ def test_allow_list() -> None:
         "bypass",
         "poster_for",
         "ssim",
+        "crf",
+        "probe_s",
         "stripped",
     }
 

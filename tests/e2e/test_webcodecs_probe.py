@@ -1,0 +1,197 @@
+"""The WebCodecs engine's quality measures, in the real page: the rate probe
+(``medpressGlue.probeWebCodecs``), ffmpeg's SSIM in our WebAssembly kernel (wasm/kernels/ssim.c),
+the engine's own measure of its output, and the early verdict (``abandonBelow``) that gives
+up on an output that cannot reach the floor. Python does not call the probe or pass
+``abandonBelow`` yet, so these tests call the glue as Python would."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from client.core.webcodecs import codec_string
+from tests.conftest import run_ffmpeg
+
+WIDTH, HEIGHT, FPS = 1280, 720, 30
+RATES = [400_000, 1_000_000, 2_500_000]
+WINDOWS = [[0.2, 0.5], [1.9, 0.5], [3.1, 0.5]]  # near the keyframes at 0, 2 and 3 s
+
+
+def make_clip(path: Path, seconds: int, noise: int) -> Path:
+    """1920x1080 30 fps test pattern (with temporal noise of strength `noise`), a keyframe
+    every second as phones write them, tagged BT.709 TV range."""
+    source = "testsrc2=size=1920x1080:rate=30" + (f",noise=alls={noise}:allf=t" if noise else "")
+    run_ffmpeg(
+        "-f", "lavfi", "-i", source, "-t", str(seconds), "-c:v", "libx264", "-preset", "veryfast",
+        "-g", "30", "-b:v", "20M", "-maxrate", "24M", "-bufsize", "48M", "-pix_fmt", "yuv420p",
+        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+        str(path),
+    )
+    return path
+
+
+@pytest.fixture(scope="session")
+def easy1080(media_dir: Path) -> Path:
+    """4 s of clean test pattern: easy to compress."""
+    return make_clip(media_dir / "easy1080.mp4", 4, 0)
+
+
+@pytest.fixture(scope="session")
+def hard1080(media_dir: Path) -> Path:
+    """10 s of test pattern under heavy temporal noise (about 25 MB): hard to compress."""
+    return make_clip(media_dir / "hard1080.mp4", 10, 30)
+
+
+def encoder(bitrate: int, **extra: object) -> dict:
+    """The encoder options Python plans (client.core.webcodecs.webcodecs_config)."""
+    return {"codec": codec_string(WIDTH, HEIGHT, FPS, bitrate), "width": WIDTH, "height": HEIGHT,
+            "bitrate": bitrate, "framerate": FPS, "keyIntervalS": 2.0, **extra}
+
+
+PROBE = """
+async ({ encoder, windows, bitrates }) => {
+  const file = document.querySelector('[data-testid="file-input"]').files[0];
+  const times = [];
+  const answer = await window.medpressGlue.probeWebCodecs(file, {
+    encoder, windows, bitrates, stallMs: 60000, onTime: (seconds) => times.push(seconds),
+  });
+  return { ...answer, times };
+}
+"""
+
+
+def probe(page, clip: Path) -> dict:
+    page.get_by_test_id("file-input").set_input_files(clip)
+    answer = page.evaluate(PROBE, {"encoder": encoder(RATES[1]), "windows": WINDOWS, "bitrates": RATES})
+    assert answer["ok"], answer
+    return answer["value"]
+
+
+def keyframes(clip: Path) -> list[float]:
+    listing = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "packet=pts_time,flags", "-of", "csv=p=0",
+         str(clip)], check=True, capture_output=True, text=True,
+    ).stdout.split()
+    return [float(line.split(",")[0]) for line in listing if ",K" in line]
+
+
+def test_the_probe_ranks_bitrates_and_clips(app_page, easy1080: Path, hard1080: Path):
+    easy, hard = probe(app_page, easy1080), probe(app_page, hard1080)
+    for clip, found in ((easy1080, easy), (hard1080, hard)):
+        # Each window moved to the keyframe nearest its start (about one a second here).
+        keys = keyframes(clip)
+        nearest = [min(keys, key=lambda k, start=start: abs(k - start)) for start, _ in WINDOWS]
+        assert [length for _, length in found["windows"]] == [0.5] * 3
+        assert [start for start, _ in found["windows"]] == pytest.approx(nearest, abs=1e-3), found["windows"]
+        assert found["frames"] == 3 * 15 and found["seconds"] > 0
+        samples = found["samples"]
+        assert [s["bitrate"] for s in samples] == RATES
+        assert all(s["frames"] == 45 and len(s["windowSsim"]) == 3 for s in samples), samples
+        ssims = [s["ssim"] for s in samples]
+        assert all(0 < v <= 1 for v in ssims) and ssims == sorted(ssims) and len(set(ssims)) == 3, ssims
+    for easy_sample, hard_sample in zip(easy["samples"], hard["samples"], strict=True):
+        assert easy_sample["ssim"] > hard_sample["ssim"] + 0.01, (easy_sample, hard_sample)
+
+
+SSIM_OF_PLANES = """
+async ({ a, b, width, height }) => {
+  const { PlaneSsim } = await import(`${document.documentElement.dataset.vendor}/app/ssim.js`);
+  const bytes = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+  const ssim = await PlaneSsim.create(width, height);
+  return ssim.compare(bytes(a), bytes(b));
+}
+"""
+
+
+def ffmpeg_ssim_y(distorted: Path, reference: Path, size: str) -> float:
+    raw = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", size]
+    result = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", *raw, "-i", str(distorted), *raw, "-i", str(reference),
+         "-lavfi", "[0:v][1:v]ssim", "-f", "null", "-"],
+        check=True, capture_output=True, text=True,
+    )
+    match = re.search(r"SSIM Y:([0-9.]+)", result.stderr)
+    assert match, result.stderr[-2000:]
+    return float(match.group(1))
+
+
+@pytest.mark.parametrize(("size", "noise", "crf"), [("1280x720", 8, 30), ("854x480", 20, 40)])
+def test_the_kernel_reads_what_ffmpegs_ssim_filter_reads(app_page, tmp_path: Path, size: str, noise: int,
+                                                         crf: int):
+    """Same two frames, same Y figure: ffmpeg prints six decimals and the kernel does its
+    arithmetic (854 is not a multiple of 16: the kernel's scalar tail is exercised)."""
+    reference, encoded, distorted = tmp_path / "ref.yuv", tmp_path / "enc.mp4", tmp_path / "dist.yuv"
+    run_ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={size}:rate=30,noise=alls={noise}:allf=t", "-frames:v", "1",
+               "-pix_fmt", "yuv420p", "-f", "rawvideo", str(reference))
+    run_ffmpeg("-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", size, "-i", str(reference), "-c:v", "libx264",
+               "-crf", str(crf), str(encoded))
+    run_ffmpeg("-i", str(encoded), "-f", "rawvideo", "-pix_fmt", "yuv420p", str(distorted))
+    width, height = map(int, size.split("x"))
+    luma = width * height
+    planes = {name: base64.b64encode(path.read_bytes()[:luma]).decode()
+              for name, path in (("a", reference), ("b", distorted))}
+    ours = app_page.evaluate(SSIM_OF_PLANES, {**planes, "width": width, "height": height})
+    theirs = ffmpeg_ssim_y(distorted, reference, size)
+    assert 0.2 < theirs < 0.995
+    assert abs(ours - theirs) <= 1.5e-6, (ours, theirs)
+
+
+TRANSCODE = """
+async ({ encoder }) => {
+  const file = document.querySelector('[data-testid="file-input"]').files[0];
+  const times = [];
+  const answer = await window.medpressGlue.transcodeWebCodecs(file, {
+    encoder, stallMs: 60000, onTime: (seconds) => times.push(seconds),
+  });
+  if (!answer.ok) return { ...answer, times };
+  const bytes = new Uint8Array(await answer.value.blob.arrayBuffer());
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return { ok: true, ssim: answer.value.ssim, mp4: btoa(text), times };
+}
+"""
+
+
+def ffmpeg_y_against_bicubic(output: Path, source: Path) -> float:
+    """ffmpeg's Y figure of `output` against `source` scaled as the floors are judged."""
+    result = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(output), "-i", str(source), "-lavfi",
+         f"[1:v]scale={WIDTH}:{HEIGHT}:flags=bicubic[ref];[0:v][ref]ssim", "-f", "null", "-"],
+        check=True, capture_output=True, text=True,
+    )
+    match = re.search(r"SSIM Y:([0-9.]+)", result.stderr)
+    assert match, result.stderr[-2000:]
+    return float(match.group(1))
+
+
+def test_the_engine_measures_its_output_as_ffmpeg_would(app_page, easy1080: Path, tmp_path: Path):
+    """The engine's `ssim` (every third frame, against the frames it pre-scaled, decoded as
+    they were encoded) against ffmpeg's Y over every frame against its own bicubic scale;
+    abandonBelow far under what it reaches changes nothing."""
+    app_page.get_by_test_id("file-input").set_input_files(easy1080)
+    made = app_page.evaluate(TRANSCODE, {"encoder": encoder(1_500_000, abandonBelow=0.5)})
+    assert made["ok"], made
+    out = tmp_path / "out.mp4"
+    out.write_bytes(base64.b64decode(made["mp4"]))
+    assert abs(made["ssim"] - ffmpeg_y_against_bicubic(out, easy1080)) < 0.001
+    assert max(made["times"]) > 3.5  # to the end
+
+
+def test_an_output_clearly_below_the_floor_is_abandoned_after_two_seconds(open_app, hard1080: Path):
+    page = open_app("?engine=webcodecs")
+    page.get_by_test_id("file-input").set_input_files(hard1080)
+    floor = 0.97
+    answer = page.evaluate(TRANSCODE, {"encoder": encoder(300_000, abandonBelow=floor)})
+    assert (answer["ok"], answer["code"]) == (False, "below-floor"), answer
+    verdict = json.loads(answer["detail"])
+    assert verdict["ssim"] < floor - 0.004 and verdict["frames"] >= 2 * FPS - 1
+    assert 1.9 <= verdict["seconds"] < 2.0  # the last frame judged: the first 2 s of media
+    # The media time the engine had reached when it stopped: about 2 s, far from the clip's
+    # 10 s (the output lags the input by the encoder's queue), and its progress said so.
+    assert 2.0 <= verdict["reached"] <= 3.0, verdict
+    assert 1.5 <= max(answer["times"]) <= verdict["reached"], answer["times"]
