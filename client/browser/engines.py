@@ -116,7 +116,7 @@ class BrowserTranscoder:
             ssim = None if result.ssim is None else float(result.ssim)
             return Encoded(blob=result.blob, size=int(result.blob.size), ssim=ssim)
         measured = ssim_scores(list(result.measured.to_py())) if result.measured is not None else {}
-        crf = chosen[-1].setting if chosen else (plan.crf if plan.crf is not None else None)
+        crf = chosen[-1].setting if chosen else plan.crf  # no probe: the plan's (preset's) CRF
         probe_s = None if result.probeSeconds is None else round(float(result.probeSeconds), 2)
         return Encoded(blob=result.blob, size=int(result.blob.size), ssim=measured.get(0), crf=crf,
                        probe_s=probe_s)

@@ -125,15 +125,20 @@ def test_windows_start_at_the_keyframe_nearest_each_middle():
 
 def test_sparse_keyframes_move_a_window_rather_than_decode_seconds_in_vain():
     # x264's default interval: keyframes at 0 and 8.33 s only in a 10 s clip. The middle part
-    # has none: its window would decode 4.8 s for nothing, so it goes to 8.33 s and counts once.
-    assert [w.start for w in probe_windows(10.0, [0.0, 8.333])] == [0.01, 8.343]
-    # a keyframe less than MAX_LEAD_S before a middle: the window stays there
-    windows = probe_windows(3.0, [0.0, 1.0])
-    assert [w.start for w in windows] == [1.01]
-    windows = probe_windows(4.0, [0.0, 1.5])  # one window, centre 1.83: 1.5 is inside, nearest
-    assert [w.start for w in windows] == [1.51]
-    # a keyframe too near the end to start a window is no use: every part goes to the one at 0
-    assert probe_windows(10.0, [0.0, 9.9]) == (Window(0.01, 0.333),)
+    # has none: its window would decode 4.8 s for nothing, so it goes to 8.33 s and counts once;
+    # the first stays at its middle, 1.5 s after the keyframe at 0 (MAX_LEAD_S).
+    assert [w.start for w in probe_windows(10.0, [0.0, 8.333])] == [1.5, 8.343]
+    # one window, centre 1.83: the keyframe at 1.5 is in its part, the nearest
+    assert [w.start for w in probe_windows(4.0, [0.0, 1.5])] == [1.51]
+    # no keyframe a window could start at: the middles, whatever they cost to decode
+    assert [w.start for w in probe_windows(10.0, [0.0, 9.9])] == [1.5, 4.833, 8.167]
+
+
+def test_no_window_starts_in_the_first_second():
+    # its frames are unlike the rest (exposure settling, an encoder warming up)
+    assert [w.start for w in probe_windows(3.0, [0.0, 1.0])] == [1.01]
+    assert [w.start for w in probe_windows(9.0, [0.0, 0.5, 3.0, 6.0])] == [1.333, 3.01, 6.01]
+    assert all(w.start >= 1.0 for w in probe_windows(60.0, [float(k) for k in range(60)]))
 
 
 def test_unknown_keyframes_leave_the_windows_at_the_middles():
