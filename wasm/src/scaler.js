@@ -4,6 +4,7 @@
 // equal bits than this bicubic pre-scale (bench/frame_path.py), which is what makes the
 // quality gate refuse WebCodecs on noisy clips. The frame stays YUV (no RGB round trip, its
 // values and range untouched) and keeps its colour space.
+import { align, ensureMemory, loadKernel, SLACK } from "./kernels.js";
 
 // swscale's "local" sample positions, in 1/256 of a sample of the plane: luma samples are
 // centred (128). H.264's default 4:2:0 chroma siting (MPEG-2, chroma_sample_loc_type 0) is
@@ -12,28 +13,13 @@
 // chroma unless told: from 1080p to 720p its chroma lands an eighth of a sample aside.)
 const CENTRED = 128;
 const LEFT_SITED = 64;
-const PAGE = 65536;
-const SLACK = 64;  // the kernel reads up to 8 bytes past a plane; buffers start 64-aligned
 
 // 8-bit planar 4:2:0: what the kernel scales. I420A's alpha plane is copied and ignored
 // (H.264 has no alpha: the encoder would drop it too). NV12, 4:2:2/4:4:4 and high bit depth
 // (I420P10…) go to the encoder unscaled, which scales and converts them as it did before.
 const SCALABLE = new Set(["I420", "I420A"]);
 
-let kernel = null;  // one instance per worker, shared by its scalers
 
-function loadKernel() {
-  kernel ??= fetch(new URL("./scale.wasm", import.meta.url))
-    .then((response) => {
-      if (!response.ok) throw new Error(`scale.wasm: HTTP ${response.status}`);
-      return response.arrayBuffer();
-    })
-    .then((bytes) => WebAssembly.instantiate(bytes))
-    .then(({ instance }) => instance.exports);
-  return kernel;
-}
-
-const align = (n) => Math.ceil(n / SLACK) * SLACK;
 const half = (n) => Math.ceil(n / 2);
 
 /** Scales decoded frames to one size (the encoder's coded size), one frame at a time. */
@@ -41,7 +27,7 @@ export class FrameScaler {
   /** A scaler to `width` x `height`, or null if the kernel cannot be loaded here. */
   static async create(width, height) {
     try {
-      return new FrameScaler(await loadKernel(), width, height);
+      return new FrameScaler(await loadKernel("scale"), width, height);
     } catch (error) {
       console.warn("frame scaler unavailable:", error?.name, error?.message);
       return null;
@@ -135,7 +121,6 @@ export class FrameScaler {
   }
 
   grow(bytes) {
-    const memory = this.wasm.memory;
-    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+    ensureMemory(this.wasm.memory, bytes);
   }
 }

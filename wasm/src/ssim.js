@@ -1,26 +1,12 @@
 // ffmpeg's SSIM on 8-bit luma in WebAssembly (wasm/kernels/ssim.c), and a meter that decodes
 // an encoder's chunks as they come and measures the decoded frames with it: shared by the
 // encode's quality measure (quality.js) and the rate probe (rate-probe.js).
+import { align, ensureMemory, loadKernel, SLACK } from "./kernels.js";
 
-const PAGE = 65536;
-const SLACK = 64;
-const align = (n) => Math.ceil(n / SLACK) * SLACK;
 // 8-bit formats whose first plane is luma, one byte a sample (copyTo's default layout puts it
 // first, `width` bytes a row).
 const LUMA8 = new Set(["I420", "I420A", "I422", "I422A", "I444", "I444A", "NV12"]);
 
-let kernel = null;  // one instance per worker
-
-function loadKernel() {
-  kernel ??= fetch(new URL("./ssim.wasm", import.meta.url))
-    .then((response) => {
-      if (!response.ok) throw new Error(`ssim.wasm: HTTP ${response.status}`);
-      return response.arrayBuffer();
-    })
-    .then((bytes) => WebAssembly.instantiate(bytes))
-    .then(({ instance }) => instance.exports);
-  return kernel;
-}
 
 /** Whether `frame`'s luma can be measured (8 bits a sample, luma first). */
 export const hasLuma8 = (frame) => LUMA8.has(frame.format);
@@ -30,7 +16,7 @@ export class PlaneSsim {
   /** A measurer for `width` x `height` planes, or null if its kernel cannot load here. */
   static async create(width, height) {
     try {
-      return new PlaneSsim(await loadKernel(), width, height);
+      return new PlaneSsim(await loadKernel("ssim"), width, height);
     } catch (error) {
       console.warn("SSIM kernel unavailable:", error?.name, error?.message);
       return null;
@@ -85,8 +71,7 @@ export class PlaneSsim {
   }
 
   grow(bytes) {
-    const memory = this.wasm.memory;
-    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+    ensureMemory(this.wasm.memory, bytes);
   }
 }
 
