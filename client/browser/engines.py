@@ -8,6 +8,7 @@ from typing import Any
 
 from client.browser.bridge import JsFailure, callbacks, glue, js_object, settled
 from client.core.ffmpeg_args import (
+    CHECK_READS,
     INPUT_DIR,
     OUTPUT_PATH,
     PROBE_PATH,
@@ -94,7 +95,10 @@ class BrowserTranscoder:
                     "args": ffmpeg_args(plan), "inputDir": INPUT_DIR, "outputPath": OUTPUT_PATH,
                     "multiThread": engine == "ffmpeg-mt", "stallMs": stall_ms,
                     # measured on the probe's windows, or whole when the clip was too short to probe
-                    "check": check_args(plan, plan.windows or whole(plan.duration), probed=bool(crfs)),
+                    "check": {
+                        "args": check_args(plan, plan.windows or whole(plan.duration), probed=bool(crfs)),
+                        "files": list(CHECK_READS),
+                    },
                 })
                 if crfs:
                     options.probe = js_object({

@@ -140,6 +140,9 @@ def check_args(plan: Plan, windows: Sequence[Window], probed: bool) -> list[str]
     return [*_head(threads), *inputs, "-filter_complex", graph, *_null_outputs(1, threads)]
 
 
+CHECK_READS = (OUTPUT_PATH, REFERENCE_PATH)  # the files check_args reads (the source aside)
+
+
 def _reference_inputs(plan: Plan, windows: Sequence[Window], threads: str, kept: bool) -> list[str]:
     if kept and keeps_reference(plan, windows):
         return ["-threads", threads, "-i", REFERENCE_PATH]

@@ -49,7 +49,8 @@ def test_a_reload_during_compression_compresses_again_and_stores_once(open_app, 
     expect(item).to_have_attribute("data-state", "done", timeout=180_000)  # on its own
     stored = videos_stored(page, server, before, "clip720.mp4")
     assert len(stored) == 1, stored
-    assert upload_metadata(page, stored[0])["compressed"] == "1"
+    metadata = upload_metadata(page, stored[0])
+    assert metadata["compressed"] == "1", metadata["reason"]
 
 
 def test_a_reload_during_upload_resumes_from_the_server_offset(open_app, server, clip720: Path):

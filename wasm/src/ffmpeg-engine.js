@@ -86,9 +86,15 @@ const MEASURED = /^\[ssim@s\d+ @ [^\]]*\] SSIM Y:/;
  *   them; `choose(lines)` (Python) then gets their SSIM lines (null if the probe failed) and
  *   returns the encode's arguments instead of `args`. `probeSeconds`: what that cost, on the
  *   engines' clock.
- * - `check`: measure the output afterwards; `measured` holds its SSIM lines (null if the
- *   measurement failed).
+ * - `check` ({args, files}): measure the output afterwards; `measured` holds its SSIM lines
+ *   (null if the measurement failed). `files`: what the measurement reads from the encode's
+ *   file system (the output, the probe's raw reference); missing ones are skipped.
  * Progress (`onLog`) is reported for the encode only.
+ *
+ * With the multi-threaded core the measurement runs in a second worker, a single-threaded
+ * one loaded during the encode: core-mt 0.12.10 now and then deadlocks in a job with several
+ * inputs (here about one check in five after a reload: ffmpegwasm/ffmpeg.wasm#883), and the
+ * check joins the output's windows with the reference. Without threads it cannot.
  */
 export function transcode(file, { args, probe, choose, check, inputDir, outputPath, multiThread, stallMs, onLog }) {
   let encoding = false;
@@ -106,16 +112,18 @@ export function transcode(file, { args, probe, choose, check, inputDir, outputPa
     return found;
   };
   const loaded = takeFfmpeg(multiThread);
-  return withFfmpeg(file, { inputDir, loaded, stallMs, onLog: onLine }, async (ffmpeg) => {
-    const seconds = {};  // what each step cost, on the engines' clock
-    const timed = async (step, work) => {
-      const started = engineSeconds();
-      try {
-        return await work();
-      } finally {
-        seconds[step] = (seconds[step] ?? 0) + engineSeconds() - started;
-      }
-    };
+  const checker = check && multiThread ? loadFfmpeg(false) : null;
+  const seconds = {};  // what each step cost, on the engines' clock
+  const timed = async (step, work) => {
+    const started = engineSeconds();
+    try {
+      return await work();
+    } finally {
+      seconds[step] = (seconds[step] ?? 0) + engineSeconds() - started;
+    }
+  };
+  const measure = async (ffmpeg) => ((await timed("check", () => ffmpeg.exec(check.args))) === 0 ? taken() : null);
+  const encoded = withFfmpeg(file, { inputDir, loaded, stallMs, onLog: onLine }, async (ffmpeg) => {
     let encodeArgs = args;
     if (probe) {
       const probed = (await timed("samples", () => ffmpeg.exec(probe.encode))) === 0
@@ -129,11 +137,25 @@ export function transcode(file, { args, probe, choose, check, inputDir, outputPa
     encoding = false;
     // Only the code: ffmpeg's own log echoes the input's metadata (titles, locations).
     if (exitCode !== 0) throw new EngineError(`exit-${exitCode}`);
-    const blob = new Blob([await ffmpeg.readFile(outputPath)], { type: "video/mp4" });
-    const measured = check && (await timed("check", () => ffmpeg.exec(check))) === 0 ? taken() : null;
+    const output = await ffmpeg.readFile(outputPath);
+    const blob = new Blob([output], { type: "video/mp4" });
     const probeSeconds = probe ? (seconds.samples ?? 0) + (seconds.measure ?? 0) : null;
-    return { blob, probeSeconds, seconds, measured };
+    if (!check) return { blob, probeSeconds, seconds, measured: null };
+    if (!checker) return { blob, probeSeconds, seconds, measured: await measure(ffmpeg) };
+    const files = [];
+    for (const path of check.files) {
+      const data = path === outputPath ? output : await ffmpeg.readFile(path).catch(() => null);
+      if (data) files.push({ path, data });
+    }
+    return { blob, probeSeconds, seconds, files };
   });
+  if (!checker) return encoded;
+  encoded.catch(() => checker.ffmpeg.terminate());
+  return encoded.then(({ files, ...result }) =>
+    withFfmpeg(file, { inputDir, loaded: checker, stallMs, onLog: onLine }, async (ffmpeg) => {
+      for (const { path, data } of files) await ffmpeg.writeFile(path, data);
+      return { ...result, measured: await measure(ffmpeg) };
+    }));
 }
 
 /** ffprobe's JSON for Python's `args` (which write it to `outputPath`), or null. A fresh

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from server.storage.ids import is_upload_id
 from tests.support.medpress_process import MedpressProcess
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -46,8 +47,9 @@ def upload_metadata(page, url: str) -> dict[str, str]:
 
 
 def stored_uploads(server: Server) -> set[str]:
-    """Names of the uploads the server holds (their bytes, not their .info files)."""
-    return {p.name for p in (server.data_dir / "uploads").glob("*") if not p.name.endswith(".info")}
+    """Ids of the uploads the server holds: their bytes, not their .info files nor the
+    storage's own marker files (written by the periodic orphan pass, at any moment)."""
+    return {p.name for p in (server.data_dir / "uploads").iterdir() if is_upload_id(p.name)}
 
 
 def is_outside(url: str) -> bool:
