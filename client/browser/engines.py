@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from client.browser.bridge import JsFailure, callbacks, glue, js_object, settled
 from client.core.ffmpeg_args import (
     CHECK_READS,
@@ -21,8 +23,17 @@ from client.core.ffmpeg_args import (
 )
 from client.core.ffmpeg_log import encoded_seconds, ssim_scores
 from client.core.media import MediaInfo, media_from_ffprobe
-from client.core.planner import Plan, choose_crf, probe_crfs
+from client.core.planner import (
+    Plan,
+    choose_bitrate,
+    choose_crf,
+    out_of_reach,
+    probe_bitrates,
+    probe_crfs,
+    webcodecs_windows,
+)
 from client.core.ports import Encoded, TranscodeFailed
+from client.core.presets import PRESETS
 from client.core.rate import Choice, whole
 from client.core.webcodecs import webcodecs_config
 
@@ -70,6 +81,62 @@ class BrowserTranscoder:
     async def run(
         self, file: Any, plan: Plan, engine: str, on_progress: Callable[[float], None]
     ) -> Encoded:
+        try:
+            if engine == "webcodecs":
+                return await self._webcodecs(file, plan, on_progress)
+            return await self._ffmpeg(file, plan, engine == "ffmpeg-mt", on_progress)
+        except asyncio.CancelledError:
+            self.cancel()  # stop the worker before its callbacks go away
+            raise
+
+    async def _webcodecs(self, file: Any, plan: Plan, on_progress: Callable[[float], None]) -> Encoded:
+        """Probe the clip at a few bitrates, encode at the least one predicted to clear the
+        floor, and give up within the first seconds if the output clearly cannot."""
+        stall_ms = int(plan.stall_s * 1000)
+        chosen, probe_s = await self._webcodecs_rate(file, plan, stall_ms)
+        if out_of_reach(plan, chosen):
+            raise TranscodeFailed("webcodecs:below-floor")
+        encode_plan = msgspec.structs.replace(plan, video_bitrate=int(chosen.setting))
+        config = webcodecs_config(encode_plan)
+        if plan.preset is not None:
+            # The floor itself, not the gate: an output's first seconds can read below the
+            # whole (its rate control settling), and a false abandon hands the clip to an
+            # engine 4-5 times slower, where a missed one costs only the rest of this encode.
+            config["abandonBelow"] = PRESETS[plan.preset].min_ssim
+        with callbacks(on_progress) as (time_proxy,):
+            options = js_object({"encoder": config, "stallMs": stall_ms})
+            options.onTime = time_proxy
+            try:
+                result = await settled(glue.transcodeWebCodecs(file, options))
+            except JsFailure as failure:
+                raise TranscodeFailed(f"webcodecs:{failure.code}") from None
+        ssim = None if result.ssim is None else float(result.ssim)
+        return Encoded(blob=result.blob, size=int(result.blob.size), ssim=ssim, bitrate=encode_plan.video_bitrate,
+                       probe_s=probe_s, estimated=str(result.ssimMethod) == "canvas")
+
+    async def _webcodecs_rate(self, file: Any, plan: Plan, stall_ms: int) -> tuple[Choice, float | None]:
+        """The bitrate to encode at and what choosing it cost (None: no probe). A probe that
+        cannot run here (no SSIM kernel, frames our scaler does not take) or fails leaves the
+        plan's own bitrate: the output is measured either way."""
+        bitrates = probe_bitrates(plan)
+        if not bitrates:
+            return choose_bitrate(plan, []), None
+        options = js_object({
+            # placed by the plan (rate.probe_windows, on the clip's keyframes): kept as they are
+            "encoder": {**webcodecs_config(plan), "placedWindows": True}, "stallMs": stall_ms,
+            "windows": [[w.start, w.length] for w in webcodecs_windows(plan)], "bitrates": list(bitrates),
+        })
+        try:
+            probed = await settled(glue.probeWebCodecs(file, options))
+        except JsFailure:
+            return choose_bitrate(plan, []), None
+        samples = [(int(s.bitrate), None if s.ssim is None else float(s.ssim)) for s in probed.samples]
+        return choose_bitrate(plan, samples), round(float(probed.seconds), 2)
+
+    async def _ffmpeg(
+        self, file: Any, plan: Plan, multi_thread: bool, on_progress: Callable[[float], None]
+    ) -> Encoded:
+        """x264 at the highest CRF the probe predicts to clear the floor, then measured."""
         def on_log(line: str) -> None:
             seconds = encoded_seconds(line)
             if seconds is not None:
@@ -84,41 +151,29 @@ class BrowserTranscoder:
             chosen.append(choose_crf(plan, crfs, scores))
             return js_object(ffmpeg_args(plan, chosen[-1].setting))
 
-        with callbacks(on_progress, on_log, choose) as (time_proxy, log_proxy, choose_proxy):
-            stall_ms = int(plan.stall_s * 1000)
-            if engine == "webcodecs":
-                options = js_object({"encoder": webcodecs_config(plan), "stallMs": stall_ms})
-                options.onTime = time_proxy
-                call = glue.transcodeWebCodecs(file, options)
-            else:
-                options = js_object({
-                    "args": ffmpeg_args(plan), "inputDir": INPUT_DIR, "outputPath": OUTPUT_PATH,
-                    "multiThread": engine == "ffmpeg-mt", "stallMs": stall_ms,
-                    # measured on the probe's windows, or whole when the clip was too short to probe
-                    "check": {
-                        "args": check_args(plan, plan.windows or whole(plan.duration), probed=bool(crfs)),
-                        "files": list(CHECK_READS),
-                    },
+        with callbacks(on_log, choose) as (log_proxy, choose_proxy):
+            options = js_object({
+                "args": ffmpeg_args(plan), "inputDir": INPUT_DIR, "outputPath": OUTPUT_PATH,
+                "multiThread": multi_thread, "stallMs": int(plan.stall_s * 1000),
+                # measured on the probe's windows, or whole when the clip was too short to probe
+                "check": {
+                    "args": check_args(plan, plan.windows or whole(plan.duration), probed=bool(crfs)),
+                    "files": list(CHECK_READS),
+                },
+            })
+            if crfs:
+                options.probe = js_object({
+                    "encode": probe_encode_args(plan, plan.windows, crfs),
+                    "measure": probe_measure_args(plan, plan.windows, len(crfs)),
+                    "outputs": [probe_path(i) for i in range(len(crfs))],
                 })
-                if crfs:
-                    options.probe = js_object({
-                        "encode": probe_encode_args(plan, plan.windows, crfs),
-                        "measure": probe_measure_args(plan, plan.windows, len(crfs)),
-                        "outputs": [probe_path(i) for i in range(len(crfs))],
-                    })
-                    options.choose = choose_proxy
-                options.onLog = log_proxy
-                call = glue.transcodeFfmpeg(file, options)
+                options.choose = choose_proxy
+            options.onLog = log_proxy
             try:
-                result = await settled(call)
+                result = await settled(glue.transcodeFfmpeg(file, options))
             except JsFailure as failure:
+                engine = "ffmpeg-mt" if multi_thread else "ffmpeg"
                 raise TranscodeFailed(f"{engine}:{failure.code}") from None
-            except asyncio.CancelledError:
-                self.cancel()  # stop the worker before its callbacks go away
-                raise
-        if engine == "webcodecs":
-            ssim = None if result.ssim is None else float(result.ssim)
-            return Encoded(blob=result.blob, size=int(result.blob.size), ssim=ssim)
         measured = ssim_scores(list(result.measured.to_py())) if result.measured is not None else {}
         crf = chosen[-1].setting if chosen else plan.crf  # no probe: the plan's (preset's) CRF
         probe_s = None if result.probeSeconds is None else round(float(result.probeSeconds), 2)

@@ -58,6 +58,7 @@ class CompressionCompleted(Event, tag="compression_completed"):
     seconds: Seconds
     ssim: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None  # measured on the output
     crf: Annotated[float, msgspec.Meta(ge=0, le=51)] | None = None  # x264's, chosen by the probe
+    bitrate: Count | None = None  # WebCodecs' bits/s, chosen by the probe
     probe_s: Seconds | None = None  # what the rate probe cost (None: no probe)
 
 

@@ -39,7 +39,7 @@ from client.core.ports import (
     Uploader,
     UploadFailed,
 )
-from client.core.presets import DEFAULT_PRESET, PRESETS, SSIM_MARGIN
+from client.core.presets import DEFAULT_PRESET, gate_ssim
 from client.core.progress import Status, encode_rate, percent_of
 from client.core.steering import Steering
 
@@ -108,6 +108,8 @@ def upload_metadata(job: Job, outcome: Outcome) -> dict[str, str]:
             meta["ssim"] = f"{encoded.ssim:.4f}"
         if encoded.crf is not None:
             meta["crf"] = f"{encoded.crf:g}"
+        if encoded.bitrate is not None:
+            meta["bitrate"] = str(encoded.bitrate)
         if encoded.probe_s is not None:
             meta["probe_s"] = f"{encoded.probe_s:.2f}"
     return meta
@@ -257,20 +259,24 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
         started = ports.clock()
         try:
             encoded = await within(_run(job, media, step, engine, ports), deadline, ports.clock)
+            code = None if meets_floor(encoded, step) else "below-floor"
         except TranscodeFailed as failed:
-            ports.record(events.CompressionFailed, code=failed.code[:40], seconds=ports.clock() - started, **facts)
-            reason = "compression-failed"
-            continue  # the next engine, or the original
+            # an engine's early verdict ("webcodecs:below-floor") is the gate's own, sooner
+            code = "below-floor" if failed.code.endswith(":below-floor") else failed.code[:40]
         except TimeoutError:
             ports.record(events.CompressionFailed, code="over-budget", seconds=ports.clock() - started, **facts)
             ports.transcoder.cancel()
             return None
         seconds = ports.clock() - started
-        if meets_floor(encoded, step, engine):
+        if code is None:
             ports.record(events.CompressionCompleted, input_bytes=job.facts.size, output_bytes=encoded.size,
-                         seconds=seconds, ssim=encoded.ssim, crf=encoded.crf, probe_s=encoded.probe_s, **facts)
+                         seconds=seconds, ssim=encoded.ssim, crf=encoded.crf, bitrate=encoded.bitrate,
+                         probe_s=encoded.probe_s, **facts)
             return Outcome(encoded=encoded, reason="compressed", engine=engine, preset=step.preset)
-        ports.record(events.CompressionFailed, code="below-floor", seconds=seconds, **facts)
+        ports.record(events.CompressionFailed, code=code, seconds=seconds, **facts)
+        if code != "below-floor":
+            reason = "compression-failed"
+            continue  # the next engine, or the original
         reason = "below-floor"
         # Never ship less than the preset promises. Urgent work first retries the fast
         # engine with more bits; routine work prefers the smaller x264 output that follows.
@@ -298,23 +304,12 @@ async def within(work: Coroutine[Any, Any, T], deadline: float, clock: Callable[
 
 BUDGET_CHECK_S = 1.0
 
-# What a measured output must clear: the floor plus a margin for the measurement's error.
-# The browser's sampled luma SSIM read up to 0.0045 high against ffmpeg's full SSIM (what the
-# floors mean, bench/compress.py), hence SSIM_MARGIN. x264's output is measured by ffmpeg's
-# own SSIM on the probe's windows (or whole, when there was no probe): only sampling error
-# remains, which read from 0.0014 below to 0.0028 above the whole clip's on the benchmark's
-# clips. Its gate asks less than the target its CRF was chosen for (floor + SSIM_MARGIN), so
-# that a prediction a little off still ships.
-SAMPLED_MARGIN = 0.003
-
-
-def meets_floor(encoded: Encoded, the_plan: Plan, engine: str) -> bool:
+def meets_floor(encoded: Encoded, the_plan: Plan) -> bool:
     """Every engine's output is measured at run time and must clear the preset's floor by
     the margin of its measurement; an output that was not measured does not ship."""
     if the_plan.preset is None:
         return True
-    margin = SSIM_MARGIN if engine == "webcodecs" else SAMPLED_MARGIN
-    return encoded.ssim is not None and encoded.ssim >= PRESETS[the_plan.preset].min_ssim + margin
+    return encoded.ssim is not None and encoded.ssim >= gate_ssim(the_plan.preset, encoded.estimated)
 
 
 async def _run(job: Job, media: MediaInfo, the_plan: Plan, engine: str, ports: Ports) -> Encoded:

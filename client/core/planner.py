@@ -1,21 +1,24 @@
 """Decide what to do with a video: compress it (how, on which engines, within what
 time) or send the original, and why. ``plan`` is pure: it returns data, never acts.
 
-x264's rate is not fixed per preset: the plan says where a probe samples the clip
-(``Plan.windows``) and ``probe_crfs`` at which CRFs; ``choose_crf`` turns the samples'
-measured SSIM into the highest CRF predicted to clear the preset's floor by the margin.
+Neither engine's rate is fixed per preset: the plan says where a probe samples the clip
+(``Plan.windows``), ``probe_crfs`` at which CRFs x264 encodes the samples and
+``probe_bitrates`` at which bitrates the browser's encoder does; ``choose_crf`` and
+``choose_bitrate`` turn the samples' measured SSIM into the cheapest setting predicted to
+clear the preset's floor by the margin.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import msgspec
 
 from client.core.capabilities import Capabilities
 from client.core.media import MediaInfo
-from client.core.presets import DEFAULT_PRESET, PRESETS, Preset, target_ssim
-from client.core.rate import Choice, Window, highest_crf, probe_windows
+from client.core.presets import DEFAULT_PRESET, PRESETS, Preset, gate_ssim, target_ssim
+from client.core.rate import Choice, Window, highest_crf, least_bitrate, probe_windows
 
 Priority = Literal["routine", "urgent", "emergency"]
 PRIORITIES: tuple[Priority, ...] = ("routine", "urgent", "emergency")
@@ -159,6 +162,57 @@ def choose_crf(the_plan: Plan, crfs: tuple[float, ...], scores: dict[int, float]
     return highest_crf(samples, target_ssim(the_plan.preset), *PRESETS[the_plan.preset].crf_range)
 
 
+# The browser's encoder: the probe's bitrates and the bounds of the choice, as factors of the
+# preset's own (Plan.video_bitrate, from its bits per pixel). Pre-scaled, OpenH264 reached the
+# standard floor at about a third of the preset's bits on the benchmark's phone-like clip;
+# heavy noise needs all of them and more. Its windows are longer than x264's: its rate
+# control spends the first frames of each window settling (rate-probe.js predicts from the
+# settled part): half a second cost at most a fifth of the encode's time and read from 0.004
+# above (the test pattern of tests/e2e/test_rate_probe.py) to 0.008 below the whole encode, so
+# the choice aims PROBE_READS_HIGH above the usual target.
+PROBE_RATE_FACTORS = (0.3, 0.6, 1.2)
+PROBE_READS_HIGH = 0.004
+RATE_BOUNDS = (0.15, 2.5)
+WEBCODECS_WINDOW_S = 0.5
+
+
+def probe_bitrates(the_plan: Plan) -> tuple[int, ...]:
+    """The bitrates the WebCodecs probe encodes its windows at (none without windows)."""
+    if not the_plan.windows or the_plan.preset is None:
+        return ()
+    return tuple(round(the_plan.video_bitrate * factor) for factor in PROBE_RATE_FACTORS)
+
+
+def webcodecs_windows(the_plan: Plan) -> tuple[Window, ...]:
+    """The plan's windows, each long enough for the browser's encoder to settle."""
+    return tuple(Window(w.start, max(w.length, WEBCODECS_WINDOW_S)) for w in the_plan.windows)
+
+
+def choose_bitrate(the_plan: Plan, samples: list[tuple[int, float | None]]) -> Choice:
+    """The bitrate to encode at, from the probe's (bitrate, predicted SSIM) samples (SSIM
+    None: a bitrate the encoder refused); without any, the plan's own."""
+    if the_plan.preset is None:
+        raise ValueError("only a compress plan has a bitrate")
+    measured = [(rate, ssim) for rate, ssim in samples if ssim is not None]
+    if not measured:
+        return Choice(setting=the_plan.video_bitrate, predicted=float("nan"), how="fixed")
+    low, high = (round(the_plan.video_bitrate * factor) for factor in RATE_BOUNDS)
+    return least_bitrate(measured, target_ssim(the_plan.preset) + PROBE_READS_HIGH, low, high)
+
+
+# The probe's half-second windows read up to this much below the whole encode: only a
+# prediction further below the gate than this rules an engine out before it encodes.
+PROBE_READS_LOW = 0.008
+
+
+def out_of_reach(the_plan: Plan, choice: Choice) -> bool:
+    """Whether the probe shows that even the most bits allowed cannot clear the gate: the
+    engine is then given up before encoding (the quality gate's verdict from the probe)."""
+    if the_plan.preset is None or choice.how != "best-bound" or math.isnan(choice.predicted):
+        return False
+    return choice.predicted < gate_ssim(the_plan.preset) - PROBE_READS_LOW
+
+
 def without_engine(the_plan: Plan, engine: str) -> Plan:
     """The plan minus one engine (found unusable in this browser)."""
     return msgspec.structs.replace(the_plan, engines=tuple(e for e in the_plan.engines if e != engine))
@@ -179,5 +233,6 @@ BOOST = 2.0  # WebCodecs bitrate factor for a second try below the quality floor
 
 
 def boosted(the_plan: Plan) -> Plan:
-    """The same plan with more bits for the browser's encoder."""
-    return msgspec.structs.replace(the_plan, video_bitrate=round(the_plan.video_bitrate * BOOST))
+    """The same plan with more bits for the browser's encoder, and no probe: twice the
+    preset's bits, at once."""
+    return msgspec.structs.replace(the_plan, video_bitrate=round(the_plan.video_bitrate * BOOST), windows=())

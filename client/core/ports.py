@@ -26,6 +26,10 @@ class Encoded(msgspec.Struct, frozen=True):
     ssim: float | None = None  # measured against the source (sampled), when it was measured
     crf: float | None = None  # x264: the CRF it was encoded at (chosen by the rate probe)
     probe_s: float | None = None  # seconds the rate probe took (None: there was no probe)
+    bitrate: int | None = None  # WebCodecs: the bitrate it was encoded at (chosen by the probe)
+    # True when ``ssim`` is an estimate through RGB canvases (the browser's fallback measure,
+    # which read up to 0.0045 high), not ffmpeg's SSIM arithmetic on the frames themselves
+    estimated: bool = False
 
 
 class TranscodeFailed(Exception):

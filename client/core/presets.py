@@ -77,15 +77,25 @@ MOBILE_FAST = Preset(
     min_ssim=0.95,
 )
 
-# What a measured output must clear above the floor. The sampled measurements are estimates of
-# ffmpeg's full SSIM (what the floors mean): the browser's luma SSIM read up to 0.0045 high,
-# so the rate is chosen for floor + SSIM_MARGIN and WebCodecs output is gated there too.
+# Margins above the floor. A rate is chosen to reach floor + SSIM_MARGIN. Every output is then
+# measured with ffmpeg's SSIM arithmetic on sampled frames (x264's by ffmpeg itself on the
+# probe's windows, or whole when there was no probe; the browser encoder's by our kernel, on
+# luma, every third frame) and must clear floor + SAMPLED_MARGIN: sampling read from 0.0014
+# below to 0.0028 above the whole clip on the benchmark's clips, and a gate a little below the
+# target lets a prediction a little off still ship. The browser's fallback estimate through
+# RGB canvases read up to 0.0045 high against ffmpeg's: it is held to SSIM_MARGIN.
 SSIM_MARGIN = 0.005
+SAMPLED_MARGIN = 0.003
 
 
 def target_ssim(preset: str) -> float:
     """What a rate is chosen to reach: the preset's floor plus the margin."""
     return PRESETS[preset].min_ssim + SSIM_MARGIN
+
+
+def gate_ssim(preset: str, estimated: bool = False) -> float:
+    """What a measured output must reach to ship (``estimated``: measured through canvases)."""
+    return PRESETS[preset].min_ssim + (SSIM_MARGIN if estimated else SAMPLED_MARGIN)
 
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (MEDICAL_HIGH, MEDICAL_STANDARD, MOBILE_FAST)}

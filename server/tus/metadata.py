@@ -32,6 +32,7 @@ ALLOWED_KEYS = frozenset(
         "stripped",  # 1: an original sent without its identifying container metadata
         "ssim",  # quality the browser measured against the source, when it measured it
         "crf",  # x264's CRF, chosen per clip by the rate probe
+        "bitrate",  # WebCodecs' bits per second, chosen per clip by the rate probe
         "probe_s",  # seconds the rate probe took
     }
 )

@@ -1,21 +1,25 @@
 """The WebCodecs engine's quality measures, in the real page: the rate probe
 (``medpressGlue.probeWebCodecs``), ffmpeg's SSIM in our WebAssembly kernel (wasm/kernels/ssim.c),
 the engine's own measure of its output, and the early verdict (``abandonBelow``) that gives
-up on an output that cannot reach the floor. Python does not call the probe or pass
-``abandonBelow`` yet, so these tests call the glue as Python would."""
+up on an output that cannot reach the floor. Most tests call the glue as Python does, to
+look at what it measured; the last one goes through the page as a clinician would."""
 
 from __future__ import annotations
 
 import base64
 import json
 import re
+import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from client.core.webcodecs import codec_string
 from tests.conftest import run_ffmpeg
+from tests.e2e.conftest import upload_metadata
+from tests.e2e.test_compress_upload import compress_and_send
 
 WIDTH, HEIGHT, FPS = 1280, 720, 30
 RATES = [400_000, 1_000_000, 2_500_000]
@@ -195,3 +199,29 @@ def test_an_output_clearly_below_the_floor_is_abandoned_after_two_seconds(open_a
     # 10 s (the output lags the input by the encoder's queue), and its progress said so.
     assert 2.0 <= verdict["reached"] <= 3.0, verdict
     assert 1.5 <= max(answer["times"]) <= verdict["reached"], answer["times"]
+
+
+def analytics_events(server, kind: str) -> list[dict]:
+    rows = sqlite3.connect(server.data_dir / "medpress.db").execute(
+        "SELECT event FROM analytics_events WHERE type = ?", (kind,)).fetchall()
+    return [json.loads(row[0]) for row in rows]
+
+
+def test_an_engine_that_cannot_reach_the_floor_is_given_up_within_seconds(open_app, server, hard1080: Path):
+    """Heavy sensor noise at full 1080p: no bitrate the browser's encoder may use reaches
+    medical-high's floor. The probe or the first two seconds of output say so, and the
+    engine is given up within seconds of starting instead of after the whole encode."""
+    page = open_app("?engine=webcodecs")  # the only engine: the original follows
+    page.get_by_test_id("preset").select_option("medical-high")
+    before = len(analytics_events(server, "compression_failed"))
+    url, _ = compress_and_send(page, hard1080)
+    meta = upload_metadata(page, url)
+    assert (meta["compressed"], meta["reason"]) == ("0", "below-floor"), meta
+    page.goto("about:blank")  # leaving sends what analytics still hold (sendBeacon on pagehide)
+    deadline = time.monotonic() + 15
+    while len(failed := analytics_events(server, "compression_failed")) == before and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert [(e["engine"], e["code"]) for e in failed[before:]] == [("webcodecs", "below-floor")], failed
+    # Here the probe rules it out after 2.9 s (its three 1080p windows at three bitrates, on 2
+    # busy cores); the whole encode would take longer than the clip's 10 s at this size.
+    assert failed[-1]["seconds"] <= 4.5, failed[-1]

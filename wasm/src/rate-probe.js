@@ -163,7 +163,8 @@ class Lane {
  *   whole encode at that bitrate (ffmpeg's, luma), windowSsim: the same per window,
  *   probeSsim: the plain mean of the frames measured, frames: how many}; ssim is null (and
  *   windowSsim empty) for a bitrate the encoder refused;
- * - windows: the [start_s, length_s] measured (moved to keyframes: placeWindows);
+ * - windows: the [start_s, length_s] measured (moved to keyframes by placeWindows, unless
+ *   `options.placedWindows`);
  * - frames: source frames probed; seconds: the probe's wall time; ssimMs: per measurement;
  *   phases: where the time went (ms).
  * `onTime(seconds)` reports the media time probed so far (the watchdog's pulse).
@@ -175,8 +176,12 @@ export async function probeRates(track, duration, options, windows, bitrates, on
   const target = await encoderTarget(config, {});  // always the kernel: what the encode uses
   const ssim = await PlaneSsim.create(config.width, config.height);
   if (!ssim) throw new EngineError("probe-unavailable");
-  // `probeMaxLeadS`: a benchmark's knob (how far before a window decoding may start).
-  const placed = await placeWindows(track, duration, windows, options.probeMaxLeadS ?? MAX_LEAD_S);
+  // `placedWindows`: the windows were placed already (Python's rate.probe_windows, from the
+  // clip's keyframes), and are kept as given. `probeMaxLeadS`: a benchmark's knob (how far
+  // before a window decoding may start).
+  const placed = options.placedWindows
+    ? windows.map(([start, length]) => ({ start, length: Math.min(length, Math.max(0, duration - start)) }))
+    : await placeWindows(track, duration, windows, options.probeMaxLeadS ?? MAX_LEAD_S);
   const rates = [...new Set(bitrates.map(Math.round))].sort((a, b) => a - b);
   const supported = await Promise.all(rates.map(async (bitrate) => (await VideoEncoder.isConfigSupported({ ...config, bitrate })).supported));
   const references = new References(supported.filter(Boolean).length);

@@ -4,9 +4,10 @@ import { workerJob } from "./jobs.js";
 const WORKER = new URL("./webcodecs-worker.js", import.meta.url);
 
 /**
- * Resolves to {blob, ssim}: the output MP4 and its SSIM against the source (ffmpeg's, on luma,
- * of sampled frames against the pre-scaled frames the encoder was given; null if no frame
- * could be compared); `onTime(seconds)` reports encoded media time.
+ * Resolves to {blob, ssim, ssimMethod}: the output MP4 and its SSIM against the source
+ * (ssimMethod "yuv": ffmpeg's, on luma, of sampled frames against the pre-scaled frames the
+ * encoder was given; "canvas": the fallback estimate through RGB canvases; ssim null if no
+ * frame could be compared); `onTime(seconds)` reports encoded media time.
  *
  * With `encoder.abandonBelow` (an SSIM), the worker gives up once the first 2 s of output
  * are clearly below it: the promise rejects with EngineError "below-floor", whose `ssim`
@@ -22,7 +23,7 @@ export function transcodeWebCodecs(file, { encoder, stallMs, onTime }) {
       if (data.type === "verdict") verdict = data;
       else onTime?.(data.seconds);
     },
-    result: (data) => ({ blob: new Blob([data.buffer], { type: "video/mp4" }), ssim: data.ssim }),
+    result: (data) => ({ blob: new Blob([data.buffer], { type: "video/mp4" }), ssim: data.ssim, ssimMethod: data.ssimMethod }),
   }).catch((error) => {
     if (error?.code === "below-floor" && verdict) {
       const { ssim, seconds, frames, reached } = verdict;

@@ -28,8 +28,8 @@ class FakeProber:
 
 
 class FakeTranscoder:
-    """Per-engine behaviour: an int (output size), (size, measured ssim or None), "fail:<code>",
-    or "hang"."""
+    """Per-engine behaviour: an int (output size), (size, measured ssim or None), (size, ssim,
+    "estimated") for an SSIM measured through canvases, "fail:<code>", or "hang"."""
 
     def __init__(self, behaviour: dict[str, int | str] | None = None, unsupported=()) -> None:
         self.behaviour = behaviour or {}
@@ -60,9 +60,11 @@ class FakeTranscoder:
             raise TranscodeFailed(f"{engine}:{what.removeprefix('fail:')}")
         # Like the real engines, each measures its output (well above the floor unless told
         # otherwise); x264 also reports its CRF and, for a clip long enough, its probe's cost.
-        size, ssim = what if isinstance(what, tuple) else (what, 0.99)
+        size, ssim, *how = what if isinstance(what, tuple) else (what, 0.99)
         if engine == "webcodecs":
-            return Encoded(blob=FakeBlob(size, f"encoded-by-{engine}"), size=size, ssim=ssim)
+            return Encoded(blob=FakeBlob(size, f"encoded-by-{engine}"), size=size, ssim=ssim,
+                           bitrate=plan.video_bitrate, probe_s=PROBE_S if plan.windows else None,
+                           estimated=how == ["estimated"])
         probe_s = PROBE_S if plan.windows else None
         return Encoded(blob=FakeBlob(size, f"encoded-by-{engine}"), size=size, ssim=ssim, crf=plan.crf,
                        probe_s=probe_s)

@@ -59,7 +59,8 @@ def test_compresses_with_webcodecs_first_and_uploads_the_smaller_file():
     assert meta == {
         "filename": "wound left heel.mp4", "filetype": "video/mp4", "priority": "routine",
         "compressed": "1", "original_size": "20000000", "reason": "compressed",
-        "preset": "medical-standard", "engine": "webcodecs", "ssim": "0.9900",
+        "preset": "medical-standard", "engine": "webcodecs", "ssim": "0.9900", "bitrate": "2764800",
+        "probe_s": "0.75",
     }
     compressing = [s for s in ports.view.shown if s.state == "compressing" and s.percent]
     assert compressing[0].percent == 50.0 and "real time" in compressing[0].message
@@ -119,13 +120,20 @@ def test_x264_output_carries_its_crf_measured_quality_and_probe_cost():
     assert (meta["engine"], meta["ssim"], meta["crf"], meta["probe_s"]) == ("ffmpeg-mt", "0.9765", "23", "0.75")
 
 
-def test_x264_is_gated_with_a_smaller_margin_than_the_browser_estimate():
+def test_a_sampled_ssim_is_gated_with_a_smaller_margin_than_a_canvas_estimate():
     # 0.9735 clears medical-standard's floor (0.97) by the margin of a sampled ffmpeg SSIM
-    # (0.003), not by the browser's (0.005).
-    transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.9735), "ffmpeg-mt": (4_000_000, 0.9735)})
+    # (0.003), not by the browser's canvas estimate (0.005).
+    transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.9735, "estimated"), "ffmpeg-mt": (4_000_000, 0.9735)})
     _, ports = run(transcoder=transcoder)
     assert transcoder.engines == ["webcodecs", "ffmpeg-mt"]
     assert ports.uploader.sent[0][1]["engine"] == "ffmpeg-mt"
+
+    transcoder = FakeTranscoder({"webcodecs": (3_000_000, 0.9735)})
+    _, ports = run(transcoder=transcoder)
+    assert transcoder.engines == ["webcodecs"]
+    meta = ports.uploader.sent[0][1]
+    assert (meta["engine"], meta["ssim"], meta["probe_s"]) == ("webcodecs", "0.9735", "0.75")
+    assert int(meta["bitrate"]) == transcoder.runs[0][1].video_bitrate
 
 
 def test_unsupported_engines_are_skipped_before_running():
@@ -159,6 +167,27 @@ def test_falls_back_to_the_original_and_says_why(transcoder, reason):
     assert meta["filename"] == VIDEO.name and meta["filetype"] == "video/quicktime"
     assert "preset" not in meta
     assert status.state == "done" and status.message.startswith(messages.why_original(reason))
+
+
+def test_an_engine_that_gives_up_early_below_the_floor_hands_over_to_the_next_at_once():
+    from client.core import events as ev
+
+    recorded = []
+    ports = ports_for(transcoder=FakeTranscoder({"webcodecs": "fail:below-floor", "ffmpeg-mt": 4_000_000}))
+    ports = msgspec.structs.replace(ports, record=lambda kind, **fields: recorded.append((kind, fields)))
+    asyncio.run(send(Job(file=FakeBlob(VIDEO.size, "original"), facts=VIDEO, priority="routine"), ports))
+    assert ports.transcoder.engines == ["webcodecs", "ffmpeg-mt"]  # routine: x264's smaller output
+    assert dict(recorded)[ev.CompressionFailed]["code"] == "below-floor"  # the gate's own code
+    assert ports.uploader.sent[0][1]["engine"] == "ffmpeg-mt"
+
+
+def test_urgent_work_below_the_floor_retries_webcodecs_once_with_twice_the_bits_unprobed():
+    transcoder = FakeTranscoder({"webcodecs": "fail:below-floor", "ffmpeg-mt": 4_000_000})
+    _, ports = run(priority="urgent", transcoder=transcoder)
+    (first, probed), (again, boosted), (last, _) = transcoder.runs
+    assert (first, again, last) == ("webcodecs", "webcodecs", "ffmpeg-mt")
+    assert boosted.video_bitrate == 2 * probed.video_bitrate and probed.windows and not boosted.windows
+    assert ports.uploader.sent[0][1]["engine"] == "ffmpeg-mt"
 
 
 def test_urgent_over_budget_sends_the_original():

@@ -4,7 +4,18 @@ from client.core.capabilities import Capabilities, overrides_from_query
 from client.core.ffmpeg_args import INPUT_PATH, OUTPUT_PATH, ffmpeg_args
 from client.core.ffmpeg_log import encoded_seconds
 from client.core.media import MediaInfo
-from client.core.planner import Limits, Plan, engine_order, fit_within, lighter, plan
+from client.core.planner import (
+    Limits,
+    Plan,
+    choose_bitrate,
+    engine_order,
+    fit_within,
+    lighter,
+    out_of_reach,
+    plan,
+    probe_bitrates,
+    webcodecs_windows,
+)
 from client.core.presets import PRESETS
 
 ISOLATED = Capabilities(cross_origin_isolated=True, cores=2, webcodecs=True)
@@ -126,3 +137,35 @@ def test_overrides_from_query(query, engine, stall):
 )
 def test_encoded_seconds(line, seconds):
     assert encoded_seconds(line) == seconds
+
+
+def test_the_browser_encoder_is_probed_around_the_presets_bitrate_on_half_second_windows():
+    ten = plan(HD, 20_000_000, ISOLATED, "routine")
+    preset_rate = round(PRESETS["medical-standard"].bits_per_pixel * 1280 * 720 * 30)
+    assert ten.video_bitrate == preset_rate
+    assert probe_bitrates(ten) == (round(preset_rate * 0.3), round(preset_rate * 0.6), round(preset_rate * 1.2))
+    windows = webcodecs_windows(ten)
+    assert [w.start for w in windows] == [w.start for w in ten.windows] and {w.length for w in windows} == {0.5}
+    short = plan(MediaInfo(1920, 1080, 1.5, fps=30.0), 20_000_000, ISOLATED, "routine")
+    assert probe_bitrates(short) == ()  # too short to probe: the preset's own bitrate
+
+
+def test_the_least_bitrate_predicted_to_clear_floor_and_margin_is_chosen():
+    ten = plan(HD, 20_000_000, ISOLATED, "routine")
+    low, mid, high = probe_bitrates(ten)
+    # the target (0.97 + 0.005, + 0.004 as the probe may read high) lies between the two
+    # cheaper samples: interpolated in log(bitrate)
+    choice = choose_bitrate(ten, [(low, 0.969), (mid, 0.989), (high, 0.99)])
+    assert choice.how == "interpolated" and low < choice.setting < mid
+    assert choice.setting == pytest.approx(low * (mid / low) ** 0.5, rel=0.01)
+    # a refused bitrate (None) is left out; none measured: the plan's own
+    assert choose_bitrate(ten, [(low, None), (mid, 0.989), (high, 0.99)]).setting < mid
+    assert choose_bitrate(ten, [(low, None)]).setting == ten.video_bitrate
+    # even the most bits sampled fall short: at most 2.5x the preset's rate, a best effort
+    hopeless = choose_bitrate(ten, [(low, 0.90), (mid, 0.91), (high, 0.92)])
+    assert hopeless.how == "best-bound" and hopeless.setting == round(ten.video_bitrate * 2.5)
+    # …which rules the engine out only when clearly below the gate (the probe reads low)
+    assert out_of_reach(ten, hopeless)
+    close = choose_bitrate(ten, [(low, 0.964), (mid, 0.965), (high, 0.966)])
+    assert close.how == "best-bound" and not out_of_reach(ten, close)
+    assert not out_of_reach(ten, choice) and not out_of_reach(ten, choose_bitrate(ten, []))

@@ -83,6 +83,7 @@ def test_allow_list() -> None:
         "ssim",
         "crf",
         "probe_s",
+        "bitrate",
         "stripped",
     }
 
