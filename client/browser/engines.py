@@ -124,7 +124,7 @@ class BrowserTranscoder:
         options = js_object({
             # placed by the plan (rate.probe_windows, on the clip's keyframes): kept as they are
             "encoder": {**webcodecs_config(plan), "placedWindows": True}, "stallMs": stall_ms,
-            "windows": [[w.start, w.length] for w in webcodecs_windows(plan)], "bitrates": list(bitrates),
+            "windows": [[w.start, w.length] for w in webcodecs_windows(plan.windows)], "bitrates": list(bitrates),
         })
         try:
             probed = await settled(glue.probeWebCodecs(file, options))

@@ -12,7 +12,7 @@ The flags medpress reads (an absent flag is off):
 - ``engine.webcodecs`` / ``engine.ffmpeg``: which engines may run;
 - ``preset``: its variant names the default preset;
 - ``webcodecs.quality``: its variant's JSON payload ``{"bitrate_scale": 1.2}`` scales the
-  WebCodecs bitrate;
+  WebCodecs bitrates (the preset's, and so those its rate probe tries and may choose);
 - ``ui``: its variant names the UI variant (``data-ui-variant`` on the page).
 """
 

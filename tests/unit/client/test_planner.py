@@ -5,10 +5,12 @@ from client.core.ffmpeg_args import INPUT_PATH, OUTPUT_PATH, ffmpeg_args
 from client.core.ffmpeg_log import encoded_seconds
 from client.core.media import MediaInfo
 from client.core.planner import (
+    ENGINE_STARTUP_S,
     Limits,
     Plan,
     choose_bitrate,
     engine_order,
+    estimate_seconds,
     fit_within,
     lighter,
     out_of_reach,
@@ -144,7 +146,7 @@ def test_the_browser_encoder_is_probed_around_the_presets_bitrate_on_half_second
     preset_rate = round(PRESETS["medical-standard"].bits_per_pixel * 1280 * 720 * 30)
     assert ten.video_bitrate == preset_rate
     assert probe_bitrates(ten) == (round(preset_rate * 0.3), round(preset_rate * 0.6), round(preset_rate * 1.2))
-    windows = webcodecs_windows(ten)
+    windows = webcodecs_windows(ten.windows)
     assert [w.start for w in windows] == [w.start for w in ten.windows] and {w.length for w in windows} == {0.5}
     short = plan(MediaInfo(1920, 1080, 1.5, fps=30.0), 20_000_000, ISOLATED, "routine")
     assert probe_bitrates(short) == ()  # too short to probe: the preset's own bitrate
@@ -169,3 +171,11 @@ def test_the_least_bitrate_predicted_to_clear_floor_and_margin_is_chosen():
     close = choose_bitrate(ten, [(low, 0.964), (mid, 0.965), (high, 0.966)])
     assert close.how == "best-bound" and not out_of_reach(ten, close)
     assert not out_of_reach(ten, choice) and not out_of_reach(ten, choose_bitrate(ten, []))
+
+
+def test_the_time_estimate_counts_the_rate_probe():
+    ten = plan(HD, 20_000_000, ISOLATED, "routine")
+    bare = estimate_seconds(HD, "webcodecs")
+    # three settings of half-second windows: 4.5 s of video on top of the clip's 10 s
+    assert len(ten.windows) == 3 and ten.estimated_seconds == pytest.approx(
+        ENGINE_STARTUP_S["webcodecs"] + (bare - ENGINE_STARTUP_S["webcodecs"]) * 14.5 / 10, abs=0.05)
