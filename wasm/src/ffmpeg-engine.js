@@ -112,7 +112,10 @@ export function transcode(file, { args, probe, choose, check, inputDir, outputPa
     return found;
   };
   const loaded = takeFfmpeg(multiThread);
-  const checker = check && multiThread ? loadFfmpeg(false) : null;
+  // The single-threaded worker that measures (multiThread): loaded once the threaded one is,
+  // so that the two 32 MB cores are not compiled at once on the same cores.
+  let checker = null;
+  if (check && multiThread) loaded.ready.then(() => { checker = loadFfmpeg(false); }, () => {});
   const seconds = {};  // what each step cost, on the engines' clock
   const timed = async (step, work) => {
     const started = engineSeconds();
@@ -141,7 +144,7 @@ export function transcode(file, { args, probe, choose, check, inputDir, outputPa
     const blob = new Blob([output], { type: "video/mp4" });
     const probeSeconds = probe ? (seconds.samples ?? 0) + (seconds.measure ?? 0) : null;
     if (!check) return { blob, probeSeconds, seconds, measured: null };
-    if (!checker) return { blob, probeSeconds, seconds, measured: await measure(ffmpeg) };
+    if (!multiThread) return { blob, probeSeconds, seconds, measured: await measure(ffmpeg) };
     const files = [];
     for (const path of check.files) {
       const data = path === outputPath ? output : await ffmpeg.readFile(path).catch(() => null);
@@ -149,13 +152,16 @@ export function transcode(file, { args, probe, choose, check, inputDir, outputPa
     }
     return { blob, probeSeconds, seconds, files };
   });
-  if (!checker) return encoded;
-  encoded.catch(() => checker.ffmpeg.terminate());
-  return encoded.then(({ files, ...result }) =>
-    withFfmpeg(file, { inputDir, loaded: checker, stallMs, onLog: onLine }, async (ffmpeg) => {
+  if (!(check && multiThread)) return encoded;
+  encoded.catch(() => checker?.ffmpeg.terminate());
+  return encoded.then(async ({ files, ...result }) => {
+    // Still loading on a busy device? That wait is not the measurement stalling.
+    await checker.ready.catch(() => {});
+    return withFfmpeg(file, { inputDir, loaded: checker, stallMs, onLog: onLine }, async (ffmpeg) => {
       for (const { path, data } of files) await ffmpeg.writeFile(path, data);
       return { ...result, measured: await measure(ffmpeg) };
-    }));
+    });
+  });
 }
 
 /** ffprobe's JSON for Python's `args` (which write it to `outputPath`), or null. A fresh
