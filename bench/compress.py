@@ -28,8 +28,9 @@ start-up in the notes, with the SSIM the page measured on its samples). ``/x264`
 ÷ native x264's size at the same SSIM: per clip and preset, native ffmpeg runs the job at
 ``LADDER_CRFS`` CRFs over the preset's ``crf_range`` (plus its nominal CRF), and its size at the
 row's SSIM is interpolated linearly in log(size) between the two CRFs bracketing it
-(bench/equal_ssim.py); outside the measured SSIMs the column is empty and the note says so.
-Each ladder's points are printed under the clip's table.
+(bench/equal_ssim.py). A row's SSIM beyond the range's SSIMs sends native x264 up to
+``LADDER_EXTRA`` CRFs further (3 apart; marked ``*``); beyond those the column stays empty and
+the note says so: no extrapolation. Each ladder's points are printed under the clip's table.
 Native ffmpeg runs the same job (``client.core.ffmpeg_args``) at the preset's nominal
 CRF with ``-threads 0``; the plain core runs it without ``-threads``, its input copied in with
 ``writeFile`` (load + writeFile + exec are timed).
@@ -54,7 +55,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests/
-from bench.equal_ssim import Point, ladder, size_at_ssim, ssim_span
+from bench.equal_ssim import Point, ladder, next_crf, size_at_ssim, ssim_span
 from client.core.ffmpeg_args import INPUT_PATH, OUTPUT_PATH, ffmpeg_args
 from client.core.planner import Plan, fit_within
 from client.core.presets import PRESETS
@@ -76,6 +77,7 @@ PHONE_MAX_VS_NATIVE = 1.0  # ... in at most native ffmpeg's wall time
 HARD_MAX_VS_NATIVE = 1.2  # hard clip, medical-standard: wall time <= 1.2x native
 HARD_MAX_VS_X264 = 1.5  # ... and size <= 1.5x native x264's at the same SSIM
 LADDER_CRFS = 7  # native x264 encodes per clip and preset for the equal-SSIM comparison
+LADDER_EXTRA = 3  # at most this many more, 3 CRFs apart, past crf_range to reach a row's SSIM
 CLIPS = ("testsrc", "testsrc-60", "phone", "hard", "real")
 NOISY = 0.25  # a run during which others used more than this share of the CPUs is run again
 STATE_TIMES = """
@@ -431,19 +433,30 @@ def native(clip: Clip, preset: str, out: Path) -> Row:
     return row
 
 
-def x264_ladder(clip: Clip, preset: str, work: Path, known: list[Point]) -> list[Point]:
+def x264_ladder(
+    clip: Clip, preset: str, work: Path, known: list[Point], ssims: list[float]
+) -> list[Point]:
     """(crf, SSIM, bytes) of native x264 running the job at LADDER_CRFS CRFs over the preset's
     ``crf_range`` and at its nominal CRF (``known``: points measured already, e.g. the native
-    row's). Not timed: all threads, no waiting for a quiet machine."""
+    row's), then at up to LADDER_EXTRA CRFs beyond the range towards any of ``ssims`` (the
+    rows' SSIMs) still outside what was measured. Not timed: all threads, no waiting for a
+    quiet machine."""
     points = list(known)
-    have = {p[0] for p in points}
     out = work / f"ladder-{preset}.mp4"
-    for crf in ladder(PRESETS[preset].crf_range, LADDER_CRFS, PRESETS[preset].crf):
-        if crf in have:
-            continue
+
+    def measure(crf: float) -> None:
         args = job_args(clip, preset, 0, str(clip.path), str(out), crf=crf)
         subprocess.run(["ffmpeg", *args], check=True, capture_output=True)
         points.append((crf, ssim(out, clip.path), out.stat().st_size))
+
+    for crf in ladder(PRESETS[preset].crf_range, LADDER_CRFS, PRESETS[preset].crf):
+        if crf not in {p[0] for p in points}:
+            measure(crf)
+    for _ in range(LADDER_EXTRA):
+        more = next((c for s in ssims if (c := next_crf(points, s)) is not None), None)
+        if more is None:
+            break
+        measure(more)
     out.unlink(missing_ok=True)
     return sorted(points)
 
@@ -543,10 +556,20 @@ def medpress(
             row.startup = (progress[0] - times["compressing"]) / 1000
             row.encode = seconds - row.startup
             probe = row.probe_s or 0.0  # either engine's rate probe runs before its first report
-            notes.insert(0, f"start-up {row.startup - probe:.1f} s"
-                            + (f" + rate probe {probe:.1f} s" if row.probe_s is not None else "")
-                            + f" + encoding and check {row.encode:.1f} s")
-            if row.probe_s is not None and row.encode > 0:
+            if row.startup >= probe:
+                notes.insert(
+                    0,
+                    f"start-up {row.startup - probe:.1f} s"
+                    + (f" + rate probe {probe:.1f} s" if row.probe_s is not None else "")
+                    + f" + encoding and check {row.encode:.1f} s",
+                )
+            else:  # the first report was an earlier engine's, which handed over to this one
+                notes.insert(
+                    0,
+                    f"handed over: first progress (an earlier engine's) after {row.startup:.1f} s,"
+                    f" then the shipped engine's rate probe {probe:.1f} s among the rest",
+                )
+            if row.probe_s is not None and row.encode > 0 and row.startup >= probe:
                 notes.insert(1, f"probe = {row.probe_s / row.encode:.0%} of encoding")
         row.note = "; ".join(notes)
         return row
@@ -747,10 +770,14 @@ def print_table(
             f"{cell(vs_x264, '.2f', 7, 'x')}{rate_cell(r):>7}{cell(r.probe_s, '.1f', 8)}"
             f"{r.others * 100:6.0f}%  {'; '.join([*verdicts, r.note] if r.note else verdicts)}"
         )
-    for preset, points in ladders.items():
+    for preset, points in ladders.items():  # * marks a CRF beyond the preset's crf_range
+        low, high = PRESETS[preset].crf_range
         print(
             f"  x264 ladder {preset} (CRF: SSIM, MB): "
-            + ", ".join(f"{crf:g}: {q:.4f} {size / 1e6:.2f}" for crf, q, size in points)
+            + ", ".join(
+                f"{crf:g}{'' if low <= crf <= high else '*'}: {q:.4f} {size / 1e6:.2f}"
+                for crf, q, size in points
+            )
         )
     return summary
 
@@ -791,7 +818,7 @@ def bench_clip(
             for r in rows
             if r.runner == "native" and r.preset == preset and r.crf is not None and r.ssim
         ]
-        ladders[preset] = x264_ladder(clip, preset, work, known)
+        ladders[preset] = x264_ladder(clip, preset, work, known, [r.ssim for r in compared])
         for r in compared:
             r.x264_bytes = size_at_ssim(ladders[preset], r.ssim)
     return rows, ladders
