@@ -8,6 +8,7 @@ tests/e2e/conftest.py does. Not with ``-p``: that loads it before pytest-playwri
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -55,8 +56,19 @@ def open_app(page, medpress_server: Server, outside_requests):
 
     def open_(query: str = ""):
         page.add_init_script(STATE_RECORDER)
+        crashed: list[bool] = []
+        page.on("crash", lambda _: crashed.append(True))
         page.goto(medpress_server.url + "/" + query)
-        expect(page.get_by_test_id("status")).to_have_attribute("data-state", "ready", timeout=LOAD_TIMEOUT_MS)
+        try:
+            expect(page.get_by_test_id("status")).to_have_attribute("data-state", "ready", timeout=LOAD_TIMEOUT_MS)
+        except AssertionError:
+            if not crashed:
+                raise
+            # Chromium's renderer now and then crashes while Python starts on a loaded machine
+            # (not understood yet; see the README's known limits): once more, and say so.
+            warnings.warn("the page crashed while Python started; opened again", stacklevel=2)
+            page.goto(medpress_server.url + "/" + query)
+            expect(page.get_by_test_id("status")).to_have_attribute("data-state", "ready", timeout=LOAD_TIMEOUT_MS)
         return page
 
     return open_
