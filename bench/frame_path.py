@@ -38,7 +38,6 @@ import argparse
 import base64
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +60,7 @@ from bench.compress import (
 )
 from client.core.webcodecs import codec_string
 from tests.support.chromium import CHROMIUM
+from tests.support.media_probe import ssim_planes
 from tests.support.medpress_process import MedpressProcess
 
 BITS_PER_PIXEL = (0.045, 0.10)
@@ -215,19 +215,6 @@ def photo_clip(jpeg: Path, path: Path) -> None:
 # ---------------------------------------------------------------- runs -----------------------
 
 
-def ffmpeg_ssim(output: Path, source: Path) -> tuple[float, float]:
-    """(Y, All) of ffmpeg's SSIM of `output` against `source` scaled to the output's size, as
-    tests/support/media_probe.ssim measures it (whose All the floors mean)."""
-    result = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(output), "-i", str(source), "-lavfi",
-         f"[1:v]scale={TARGET[0]}:{TARGET[1]}:flags=bicubic[ref];[0:v][ref]ssim", "-f", "null", "-"],
-        check=True, capture_output=True, text=True,
-    )
-    match = re.search(r"SSIM Y:([0-9.]+) .* All:([0-9.]+)", result.stderr)
-    assert match, result.stderr[-2000:]
-    return float(match.group(1)), float(match.group(2))
-
-
 def encoder_options(clip, bitrate: int) -> dict:
     width, height = TARGET
     return {"codec": codec_string(width, height, clip.fps, bitrate), "width": width, "height": height,
@@ -250,7 +237,8 @@ def run_once(page: Page, clip, bpp: float, path: str, out: Path) -> Run:
         return run
     out.write_bytes(base64.b64decode(made["mp4"]))
     run.out_bytes = out.stat().st_size
-    run.ssim_y, run.ssim = ffmpeg_ssim(out, clip.path)
+    planes = ssim_planes(out, clip.path)
+    run.ssim_y, run.ssim = planes["Y"], planes["All"]
     run.browser_ssim, run.encode_s = made.get("ssim"), made.get("encodeSeconds")
     first = [value for seconds, value in made.get("ssimTrace", []) if seconds < VERDICT_S]
     run.first_s = sum(first) / len(first) if first else None

@@ -20,6 +20,7 @@ from client.core.webcodecs import codec_string
 from tests.conftest import run_ffmpeg
 from tests.e2e.conftest import upload_metadata
 from tests.e2e.test_compress_upload import compress_and_send
+from tests.support.media_probe import ssim_planes
 
 WIDTH, HEIGHT, FPS = 1280, 720, 30
 RATES = [400_000, 1_000_000, 2_500_000]
@@ -161,18 +162,6 @@ async ({ encoder }) => {
 """
 
 
-def ffmpeg_y_against_bicubic(output: Path, source: Path) -> float:
-    """ffmpeg's Y figure of `output` against `source` scaled as the floors are judged."""
-    result = subprocess.run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-i", str(output), "-i", str(source), "-lavfi",
-         f"[1:v]scale={WIDTH}:{HEIGHT}:flags=bicubic[ref];[0:v][ref]ssim", "-f", "null", "-"],
-        check=True, capture_output=True, text=True,
-    )
-    match = re.search(r"SSIM Y:([0-9.]+)", result.stderr)
-    assert match, result.stderr[-2000:]
-    return float(match.group(1))
-
-
 def test_the_engine_measures_its_output_as_ffmpeg_would(app_page, easy1080: Path, tmp_path: Path):
     """The engine's `ssim` (every third frame, against the frames it pre-scaled, decoded as
     they were encoded) against ffmpeg's Y over every frame against its own bicubic scale;
@@ -182,7 +171,7 @@ def test_the_engine_measures_its_output_as_ffmpeg_would(app_page, easy1080: Path
     assert made["ok"], made
     out = tmp_path / "out.mp4"
     out.write_bytes(base64.b64decode(made["mp4"]))
-    assert abs(made["ssim"] - ffmpeg_y_against_bicubic(out, easy1080)) < 0.001
+    assert abs(made["ssim"] - ssim_planes(out, easy1080)["Y"]) < 0.001
     assert max(made["times"]) > 3.5  # to the end
 
 

@@ -33,6 +33,12 @@ def video_stream(info: dict) -> dict:
 
 def ssim(output: Path, source: Path) -> float:
     """Mean SSIM of ``output`` against ``source`` scaled to the output's size."""
+    return ssim_planes(output, source)["All"]
+
+
+def ssim_planes(output: Path, source: Path) -> dict[str, float]:
+    """ffmpeg's SSIM of ``output`` against ``source`` scaled to the output's size, per plane and
+    over all of them (``"Y"``, ``"U"``, ``"V"``, ``"All"``: the floors mean All)."""
     stream = video_stream(probe(output))
     width, height = stream["width"], stream["height"]
     result = subprocess.run(
@@ -54,6 +60,6 @@ def ssim(output: Path, source: Path) -> float:
         capture_output=True,
         text=True,
     )
-    match = re.search(r"SSIM .* All:([0-9.]+)", result.stderr)
-    assert match, result.stderr[-2000:]
-    return float(match.group(1))
+    found = dict(re.findall(r"\b(Y|U|V|All):([0-9.]+)", result.stderr.rpartition("SSIM ")[2]))
+    assert "All" in found, result.stderr[-2000:]
+    return {plane: float(value) for plane, value in found.items()}
