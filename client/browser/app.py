@@ -19,7 +19,7 @@ from client.browser.flag_feed import FlagFeed, installation_id
 from client.browser.imager import BrowserImager
 from client.browser.queue_page import QueuePage
 from client.browser.recorder import Recorder, specialty_from
-from client.browser.tus_uploader import TusUploader
+from client.browser.tus_uploader import TusUploader, measured_uplink
 from client.core.capabilities import Capabilities, Overrides, overrides_from_query
 from client.core.device import HIDDEN_GRACE_S, DeviceState, Directives
 from client.core.pipeline import Ports
@@ -56,6 +56,7 @@ class App:
             prober=Prober(multi_thread=caps.cross_origin_isolated),
             transcoder=BrowserTranscoder(),
             uploader=TusUploader(),
+            uplink=measured_uplink,
             view=page.DomView(),
             imager=BrowserImager(),
             caps=caps,

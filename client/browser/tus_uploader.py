@@ -9,7 +9,15 @@ from typing import Any
 import js
 
 from client.browser.bridge import JsFailure, callbacks, glue, js_object, settled
+from client.core.link import Sample, Uplink, uplink
 from client.core.ports import UploadFailed
+
+
+def measured_uplink() -> Uplink:
+    """The uplink from the page's recent PATCHes (``public/js/upload.js`` times them)."""
+    seen = glue.uplinkSamples()
+    samples = [Sample(sent=int(s.sent), seconds=float(s.seconds), at=float(s.at)) for s in seen.samples]
+    return uplink(samples, float(seen.now), None if seen.downlink is None else float(seen.downlink))
 
 
 class TusUploader:

@@ -29,6 +29,9 @@ class KeptOutput(msgspec.Struct, frozen=True, kw_only=True):
     ssim: float | None = None
     crf: float | None = None
     probe_s: float | None = None
+    bitrate: int | None = None
+    uplink_kbps: int | None = None
+    arrival_s: float | None = None
     media: MediaInfo | None = None
     in_storage: bool = False  # its bytes were written to OPFS; else they are the original's
 
@@ -78,6 +81,9 @@ def kept_output(prepared: Prepared, in_storage: bool) -> KeptOutput:
         ssim=encoded.ssim if encoded is not None else None,
         crf=encoded.crf if encoded is not None else None,
         probe_s=encoded.probe_s if encoded is not None else None,
+        bitrate=encoded.bitrate if encoded is not None else None,
+        uplink_kbps=outcome.uplink_kbps,
+        arrival_s=outcome.arrival_s,
         media=prepared.media,
         in_storage=in_storage,
     )
@@ -90,11 +96,13 @@ def prepared_from(kept: KeptOutput, blob: object | None) -> Prepared:
     if blob is not None:
         size = int(getattr(blob, "size", 0))
         if kept.compressed:
-            encoded = Encoded(blob=blob, size=size, ssim=kept.ssim, crf=kept.crf, probe_s=kept.probe_s)
+            encoded = Encoded(blob=blob, size=size, ssim=kept.ssim, crf=kept.crf, bitrate=kept.bitrate,
+                              probe_s=kept.probe_s)
         else:
             original = Encoded(blob=blob, size=size)
     outcome = Outcome(encoded=encoded, reason=kept.reason, engine=kept.engine, preset=kept.preset,
-                      mime=kept.mime, original=original, stripped=kept.stripped)
+                      mime=kept.mime, original=original, stripped=kept.stripped,
+                      uplink_kbps=kept.uplink_kbps, arrival_s=kept.arrival_s)
     return Prepared(outcome=outcome, media=kept.media)
 
 

@@ -94,6 +94,9 @@ def expectation(plan: Plan, size: int) -> str:
         estimated=human_size(plan.estimated_bytes),
         size=human_size(size),
         duration=duration_text(plan.estimated_seconds),
+        how=text("expectation.quick" if plan.engines[:1] == ("webcodecs",) else "expectation.thorough"),
+        arrival=duration_text(plan.arrival_s),
+        speed=text(f"link.{plan.uplink.source}", n=decimal(plan.uplink.bps / 1e6)),
     )
 
 

@@ -18,6 +18,7 @@ import msgspec
 from client.core import events, messages
 from client.core.capabilities import Capabilities
 from client.core.images import PHOTO, POSTER, poster_second, with_extension
+from client.core.link import ASSUMED, Uplink
 from client.core.media import FileFacts, MediaInfo, classify
 from client.core.planner import (
     DEFAULT_LIMITS,
@@ -56,6 +57,7 @@ class Ports(msgspec.Struct, frozen=True):
     clock: Callable[[], float]  # monotonic seconds
     limits: Limits = DEFAULT_LIMITS
     steering: Steering = Steering()  # what the feature flags decide (client.core.steering)
+    uplink: Callable[[], Uplink] = lambda: ASSUMED  # the link as last measured (client.core.link)
     record: Callable[..., None] = lambda kind, **fields: None  # analytics: record(events.X, **fields)
 
 
@@ -75,6 +77,10 @@ class Outcome(msgspec.Struct, frozen=True):
     reason: str
     engine: str | None = None
     preset: str | None = None
+    # The link the engines were ordered for and the click → stored estimate (None: no
+    # compression was tried).
+    uplink_kbps: int | None = None
+    arrival_s: float | None = None
     mime: str = "video/mp4"  # of the encoded output
     original: Encoded | None = None  # no encoded output: the original, stripped of metadata
     stripped: bool | None = None  # whether stripping was tried and worked (None: not tried)
@@ -112,6 +118,10 @@ def upload_metadata(job: Job, outcome: Outcome) -> dict[str, str]:
             meta["bitrate"] = str(encoded.bitrate)
         if encoded.probe_s is not None:
             meta["probe_s"] = f"{encoded.probe_s:.2f}"
+    if outcome.uplink_kbps is not None:
+        meta["uplink_kbps"] = str(outcome.uplink_kbps)
+    if outcome.arrival_s is not None:
+        meta["arrival_s"] = f"{outcome.arrival_s:g}"
     return meta
 
 
@@ -131,7 +141,7 @@ async def make_plan(job: Job, media: MediaInfo, ports: Ports) -> Plan:
     steering = ports.steering
     if steering.reason and job.priority != "emergency":
         return Plan(action="original", reason=steering.reason)
-    the_plan = plan(media, job.facts.size, ports.caps, job.priority, job.preset, ports.limits)
+    the_plan = plan(media, job.facts.size, ports.caps, job.priority, job.preset, ports.limits, ports.uplink())
     if steering.bitrate_scale != 1.0:
         scaled = round(the_plan.video_bitrate * steering.bitrate_scale)
         the_plan = msgspec.structs.replace(the_plan, video_bitrate=scaled)
@@ -208,6 +218,7 @@ async def prepare(job: Job, ports: Ports) -> Prepared | Status:
         outcome = await compress(job, media, the_plan, ports)
         if outcome.encoded is not None and outcome.encoded.size >= job.facts.size:
             outcome = Outcome(encoded=None, reason="not-smaller")
+        outcome = msgspec.structs.replace(outcome, uplink_kbps=the_plan.uplink.kbps, arrival_s=the_plan.arrival_s)
     if outcome.encoded is None and outcome.reason not in UNTOUCHED:
         outcome = await _stripped(job, outcome, ports)
     if outcome.encoded is None:

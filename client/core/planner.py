@@ -6,6 +6,11 @@ Neither engine's rate is fixed per preset: the plan says where a probe samples t
 ``probe_bitrates`` at which bitrates the browser's encoder does; ``choose_crf`` and
 ``choose_bitrate`` turn the samples' measured SSIM into the cheapest setting predicted to
 clear the preset's floor by the margin.
+
+Which engine goes first depends on the link as well as the clip: ``by_arrival`` puts first
+the engine whose output is estimated to be stored soonest (compression, then upload at the
+uplink ``client.core.link`` measured). On a fast link the browser's quick encoder wins; on
+a slow one x264's smaller output can win despite its slower encode.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Literal
 import msgspec
 
 from client.core.capabilities import Capabilities
+from client.core.link import ASSUMED, Uplink
 from client.core.media import MediaInfo
 from client.core.presets import DEFAULT_PRESET, PRESETS, Preset, gate_ssim, target_ssim
 from client.core.rate import Choice, Window, highest_crf, least_bitrate, probe_windows
@@ -29,6 +35,10 @@ Engine = Literal["webcodecs", "ffmpeg-mt", "ffmpeg"]
 # and each engine's start-up (loading its worker and, for ffmpeg, 32 MB of wasm).
 ENGINE_SPEED_MPX_S: dict[str, float] = {"webcodecs": 200.0, "ffmpeg-mt": 45.0, "ffmpeg": 24.0}
 ENGINE_STARTUP_S: dict[str, float] = {"webcodecs": 0.5, "ffmpeg-mt": 2.0, "ffmpeg": 1.5}
+
+# x264 at its probed CRF ships about half the video bytes the browser's encoder needs for the
+# same floor (bench/compress.py: 1.4-3.8x fewer at equal SSIM, 2.0x on the phone-like clip).
+X264_SIZE_RATIO = 0.5
 
 SMALL_FILE_BYTES = 1_000_000  # below this, compressing saves too little to be worth a wait
 MIN_GAIN = 0.25  # compress only when the estimate saves at least a quarter of the bytes
@@ -63,8 +73,10 @@ class Plan(msgspec.Struct, frozen=True):
     crf: float | None = None  # x264's CRF when there is no probe (None: the preset's)
     duration: float = 0.0  # of the clip, seconds
     windows: tuple[Window, ...] = ()  # where the rate probe samples the clip; () no probe
-    estimated_bytes: int = 0
-    estimated_seconds: float = 0.0
+    estimated_bytes: int = 0  # of the first engine's output
+    estimated_seconds: float = 0.0  # the first engine's compression
+    uplink: Uplink = ASSUMED  # what the engine order was chosen for
+    arrival_s: float = 0.0  # estimated click → stored on the first engine
     budget_s: float = 0.0  # wall-clock allowance for compression
     stall_s: float = 0.0
 
@@ -103,6 +115,30 @@ def probed_seconds(engine: str, windows: tuple[Window, ...]) -> float:
     return len(PROBE_CRF_OFFSETS) * sum(w.length for w in windows)
 
 
+def output_bytes(engine: str, duration: float, video_bitrate: int, audio_bitrate: int) -> int:
+    """The estimated output: the preset's bits on the browser's encoder, fewer on x264's."""
+    video = video_bitrate * (1.0 if engine == "webcodecs" else X264_SIZE_RATIO)
+    return round((video + audio_bitrate) * duration / 8)
+
+
+def arrival_seconds(compress_s: float, size: int, link: Uplink) -> float:
+    """Click → stored: compress, then send the whole output."""
+    return compress_s + 8 * size / link.bps
+
+
+def by_arrival(
+    engines: tuple[Engine, ...], media: MediaInfo, windows: tuple[Window, ...], bitrates: tuple[int, int],
+    budget_s: float, link: Uplink,
+) -> tuple[Engine, ...]:
+    """The engines, the one whose output should be stored soonest first; one whose
+    compression would not fit the time budget never goes ahead of one that would."""
+    def key(engine: Engine) -> tuple[bool, float]:
+        seconds = estimate_seconds(media, engine, windows)
+        size = output_bytes(engine, media.duration, *bitrates)
+        return seconds > budget_s, arrival_seconds(seconds, size, link)
+    return tuple(sorted(engines, key=key))
+
+
 def _seconds_of_video(media: MediaInfo, seconds: float, engine: str) -> float:
     return media.width * media.height * media.fps * seconds / 1e6 / ENGINE_SPEED_MPX_S[engine]
 
@@ -114,6 +150,7 @@ def plan(
     priority: Priority,
     preset_name: str = DEFAULT_PRESET,
     limits: Limits | None = None,
+    link: Uplink = ASSUMED,
 ) -> Plan:
     if priority == "emergency":
         return Plan(action="original", reason="emergency")
@@ -123,11 +160,15 @@ def plan(
     width, height = fit_within(media.width, media.height, preset.max_long_side)
     video_bitrate = round(preset.bits_per_pixel * width * height * media.fps)
     audio_bitrate = preset.audio_bitrate_k * 1000 if media.has_audio else 0
-    estimated_bytes = round((video_bitrate + audio_bitrate) * media.duration / 8)
-    if estimated_bytes > (1 - MIN_GAIN) * size:
-        return Plan(action="original", reason="little-gain", estimated_bytes=estimated_bytes)
-    engines = engine_order(media, caps)
+    largest = output_bytes("webcodecs", media.duration, video_bitrate, audio_bitrate)
+    if largest > (1 - MIN_GAIN) * size:
+        return Plan(action="original", reason="little-gain", estimated_bytes=largest)
     windows = probe_windows(media.duration, media.keyframes)
+    budget_s = (limits or DEFAULT_LIMITS).budget(priority, media.duration)
+    bitrates = (video_bitrate, audio_bitrate)
+    engines = by_arrival(engine_order(media, caps), media, windows, bitrates, budget_s, link)
+    compress_s = estimate_seconds(media, engines[0], windows)
+    output = output_bytes(engines[0], media.duration, *bitrates)
     return Plan(
         action="compress",
         reason="compress",
@@ -141,9 +182,11 @@ def plan(
         crf=preset.crf,
         duration=media.duration,
         windows=windows,
-        estimated_bytes=estimated_bytes,
-        estimated_seconds=round(estimate_seconds(media, engines[0], windows), 1),
-        budget_s=(limits or DEFAULT_LIMITS).budget(priority, media.duration),
+        estimated_bytes=output,
+        estimated_seconds=round(compress_s, 1),
+        uplink=link,
+        arrival_s=round(arrival_seconds(compress_s, output, link), 1),
+        budget_s=budget_s,
         stall_s=(limits or DEFAULT_LIMITS).stall_s,
     )
 
@@ -234,11 +277,11 @@ def without_engine(the_plan: Plan, engine: str) -> Plan:
 def lighter(
     the_plan: Plan, media: MediaInfo, size: int, caps: Capabilities, priority: Priority, limits: Limits
 ) -> Plan | None:
-    """The same job on the next lighter preset, or None if there is none."""
+    """The same job on the next lighter preset (for the same link), or None if there is none."""
     name = PRESETS[the_plan.preset].lighter if the_plan.preset else None
     if name is None:
         return None
-    retry = plan(media, size, caps, priority, name, limits)
+    retry = plan(media, size, caps, priority, name, limits, the_plan.uplink)
     return retry if retry.action == "compress" else None
 
 

@@ -20,6 +20,29 @@ window.addEventListener("beforeunload", (event) => {
   if (active.size) event.preventDefault();
 });
 
+// The uplink as this page has seen it: each PATCH timed from request to response, with the
+// bytes the server acknowledged (client.core.link turns the recent ones into one figure).
+const MAX_LINK_SAMPLES = 16;
+const linkSamples = [];
+const patchStarts = new WeakMap();
+
+/** {samples: [{sent, seconds, at}], now, downlink}: times in seconds of performance.now(). */
+export function uplinkSamples() {
+  return {
+    samples: linkSamples.slice(), now: performance.now() / 1000,
+    downlink: navigator.connection?.downlink,  // Mbit/s, the browser's own estimate (undefined: None)
+  };
+}
+
+function timePatch(request, response) {
+  const started = patchStarts.get(request);
+  const sent = Number(response.getHeader("Upload-Offset")) - Number(request.getHeader("Upload-Offset"));
+  if (started === undefined || response.getStatus() !== 204 || !(sent > 0)) return;
+  const now = performance.now();
+  linkSamples.push({ sent, seconds: (now - started) / 1000, at: now / 1000 });
+  if (linkSamples.length > MAX_LINK_SAMPLES) linkSamples.shift();
+}
+
 function resume(entry) {
   clearTimeout(entry.retryTimer);
   if (navigator.onLine !== false && active.has(entry)) entry.upload.start();  // HEAD, then on
@@ -111,6 +134,10 @@ function startUpload(blob, metadata, resumeUrl, onUrl) {
       // which may name a patient on a shared ward PC: keep nothing there.
       storeFingerprintForResuming: false,
       onUploadUrlAvailable: () => onUrl?.(entry.upload.url),
+      onBeforeRequest: (request) => {
+        if (request.getMethod() === "PATCH") patchStarts.set(request, performance.now());
+      },
+      onAfterResponse: timePatch,
       onProgress: (sent, total) => entry.listeners.forEach((listener) => listener(sent, total)),
       onChunkComplete: () => { entry.attempt = 0; },  // progress: the next failure starts afresh
       onSuccess: () => {

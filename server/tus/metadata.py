@@ -34,6 +34,8 @@ ALLOWED_KEYS = frozenset(
         "crf",  # x264's CRF, chosen per clip by the rate probe
         "bitrate",  # WebCodecs' bits per second, chosen per clip by the rate probe
         "probe_s",  # seconds the rate probe took
+        "uplink_kbps",  # the uplink the browser measured when it chose the engine
+        "arrival_s",  # the browser's estimate of click → stored for that choice
     }
 )
 MAX_HEADER_BYTES = 4 * 1024

@@ -16,7 +16,7 @@ import {
 } from "/js/queue-view.js";
 import { takeEarlyStart } from "/js/start-early.js";
 import { showStatus } from "/js/status.js";
-import { isBypassed, uploadBlob } from "/js/upload.js";
+import { isBypassed, uplinkSamples, uploadBlob } from "/js/upload.js";
 
 /** Browser, its major version as semver, and the kind of device: for flag conditions. */
 function browserFacts() {
@@ -71,6 +71,7 @@ globalThis.medpressGlue = {
   encodePhoto: settled(later("./image-engine.js", "encodePhoto")),
   posterFrame: settled(later("./image-engine.js", "posterFrame")),
   uploadBlob: settled(uploadBlob),
+  uplinkSamples,
   isBypassed,
   originalReason,
   sendOriginal: settled(sendOriginal),

@@ -10,6 +10,7 @@ from string import Formatter
 import pytest
 
 from client.core import i18n, messages
+from client.core.link import Uplink
 from client.core.planner import Plan
 from client.core.progress import Rate
 
@@ -110,9 +111,16 @@ def test_english_is_as_it_was():
     assert messages.compressing(rate) == "Compressing… 42% · 1.5× real time · about 3 min left"
     assert messages.uploading(7.2, "Emergency.") == "Emergency. Uploading… 7%"
     assert messages.not_media("text/plain") == messages.NOT_MEDIA.format(kind="it looks like text/plain")
-    compress = Plan(action="compress", reason="compress", estimated_bytes=2_000_000, estimated_seconds=4.0)
-    assert messages.expectation(compress, 10_000_000) == \
-        "Ready: about 2.0 MB instead of 10.0 MB, about 4 s to compress. Press Start."
+    compress = Plan(action="compress", reason="compress", engines=("webcodecs", "ffmpeg-mt"),
+                    estimated_bytes=2_000_000, estimated_seconds=4.0, arrival_s=5.6)
+    assert messages.expectation(compress, 10_000_000) == (
+        "Ready: about 2.0 MB instead of 10.0 MB, about 4 s to compress (quick), stored in about 6 s at "
+        "an assumed 10.0 Mbit/s. Press Start.")
+    slow = Plan(action="compress", reason="compress", engines=("ffmpeg-mt", "webcodecs"), estimated_bytes=1_000_000,
+                estimated_seconds=20.0, arrival_s=36.0, uplink=Uplink(bps=500_000, source="measured"))
+    assert messages.expectation(slow, 10_000_000) == (
+        "Ready: about 1.0 MB instead of 10.0 MB, about 20 s to compress (thorough: a smaller file for this "
+        "connection), stored in about 36 s at 0.5 Mbit/s. Press Start.")
     original = Plan(action="original", reason="little-gain")
     assert messages.expectation(original, 10_000_000) == \
         "Ready. This video is already well compressed, so the original is sent as it is. Press Start."
@@ -138,7 +146,9 @@ def test_every_message_renders(language):
         messages.duration_text(5),
         messages.duration_text(500),
         *(messages.why_original(reason) for reason in messages.WHY_ORIGINAL),
-        messages.expectation(Plan(action="compress", reason="compress", estimated_bytes=1, estimated_seconds=1), 9),
+        *(messages.expectation(Plan(action="compress", reason="compress", engines=(engine,), estimated_bytes=1,
+                                    estimated_seconds=1, uplink=Uplink(bps=1e6, source=source)), 9)
+          for engine in ("webcodecs", "ffmpeg") for source in ("measured", "browser", "assumed")),
         messages.expectation(Plan(action="original", reason="small-file"), 9),
     ]
     for text in filled:

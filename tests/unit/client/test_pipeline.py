@@ -60,7 +60,7 @@ def test_compresses_with_webcodecs_first_and_uploads_the_smaller_file():
         "filename": "wound left heel.mp4", "filetype": "video/mp4", "priority": "routine",
         "compressed": "1", "original_size": "20000000", "reason": "compressed",
         "preset": "medical-standard", "engine": "webcodecs", "ssim": "0.9900", "bitrate": "2764800",
-        "probe_s": "0.75",
+        "probe_s": "0.75", "uplink_kbps": "10000", "arrival_s": "7.9",  # the link assumed: none measured
     }
     compressing = [s for s in ports.view.shown if s.state == "compressing" and s.percent]
     assert compressing[0].percent == 50.0 and "real time" in compressing[0].message

@@ -3,6 +3,7 @@ import pytest
 from client.core.capabilities import Capabilities, overrides_from_query
 from client.core.ffmpeg_args import INPUT_PATH, OUTPUT_PATH, ffmpeg_args
 from client.core.ffmpeg_log import encoded_seconds
+from client.core.link import Uplink
 from client.core.media import MediaInfo
 from client.core.planner import (
     ENGINE_STARTUP_S,
@@ -179,3 +180,43 @@ def test_the_time_estimate_counts_the_rate_probe():
     # three settings of half-second windows: 4.5 s of video on top of the clip's 10 s
     assert len(ten.windows) == 3 and ten.estimated_seconds == pytest.approx(
         ENGINE_STARTUP_S["webcodecs"] + (bare - ENGINE_STARTUP_S["webcodecs"]) * 14.5 / 10, abs=0.05)
+
+
+# The link decides which engine goes first (client.core.link; planner.by_arrival).
+@pytest.mark.parametrize(("mbps", "first"), [(0.25, "ffmpeg-mt"), (0.5, "ffmpeg-mt"), (2.0, "webcodecs"),
+                                             (20.0, "webcodecs")])
+def test_a_slow_link_puts_the_smaller_output_first(mbps, first):
+    link = Uplink(bps=mbps * 1e6, source="measured")
+    p = plan(HD, PHONE_SIZE, ISOLATED, "routine", link=link)
+    assert p.engines[0] == first and set(p.engines) == {"webcodecs", "ffmpeg-mt"}
+    assert p.uplink == link
+    # The estimate shown is the first engine's: its compression, then its output sent.
+    assert p.arrival_s == pytest.approx(p.estimated_seconds + 8 * p.estimated_bytes / link.bps, abs=0.1)
+    other = plan(HD, PHONE_SIZE, ISOLATED, "routine")  # assumed link: the quick engine
+    assert other.engines[0] == "webcodecs" and other.uplink.source == "assumed"
+    if first == "ffmpeg-mt":
+        assert p.estimated_bytes < other.estimated_bytes and p.estimated_seconds > other.estimated_seconds
+
+
+def test_the_order_minimises_the_estimated_arrival():
+    link = Uplink(bps=500_000, source="measured")
+    chosen = plan(HD, PHONE_SIZE, ISOLATED, "routine", link=link)
+    forced = plan(HD, PHONE_SIZE, Capabilities(cross_origin_isolated=True, cores=2, webcodecs=True,
+                                                forced_engine="webcodecs"), "routine", link=link)
+    assert chosen.arrival_s < forced.arrival_s
+
+
+def test_an_engine_over_the_time_budget_never_goes_first():
+    slow_link = Uplink(bps=100_000, source="measured")  # x264's smaller output would arrive sooner…
+    long = MediaInfo(1920, 1080, 30.0, fps=30.0, audio_codec="aac", browser_decodes=True)
+    urgent = plan(long, 3 * PHONE_SIZE, ISOLATED, "urgent", link=slow_link)
+    assert estimate_seconds(long, "ffmpeg-mt", urgent.windows) > urgent.budget_s  # …but misses the 30 s
+    assert urgent.engines[0] == "webcodecs"
+    assert plan(long, 3 * PHONE_SIZE, ISOLATED, "routine", link=slow_link).engines[0] == "ffmpeg-mt"
+
+
+def test_a_lighter_retry_keeps_the_link():
+    link = Uplink(bps=500_000, source="measured")
+    retry = lighter(plan(HD, PHONE_SIZE, ISOLATED, "routine", link=link), HD, PHONE_SIZE, ISOLATED,
+                    "routine", Limits())
+    assert retry is not None and retry.preset == "mobile-fast" and retry.uplink == link

@@ -85,6 +85,8 @@ def test_allow_list() -> None:
         "probe_s",
         "bitrate",
         "stripped",
+        "uplink_kbps",
+        "arrival_s",
     }
 
 
