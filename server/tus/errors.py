@@ -111,6 +111,12 @@ INVALID_DEFER_LENGTH = ErrorKind(
 LENGTH_ALREADY_SET = ErrorKind(
     "ERR_LENGTH_ALREADY_SET", 400, "This upload's length is already set and cannot change."
 )
+METADATA_NOT_WITH_LENGTH = ErrorKind(
+    "ERR_METADATA_NOT_WITH_LENGTH",
+    400,
+    "A PATCH may carry Upload-Metadata only with the Upload-Length it declares for an upload "
+    "created with 'Upload-Defer-Length: 1', and only keys the upload does not have yet.",
+)
 LENGTH_BELOW_OFFSET = ErrorKind(
     "ERR_LENGTH_BELOW_OFFSET", 400, "Upload-Length is smaller than what was already received."
 )
@@ -186,6 +192,7 @@ CATALOGUE: tuple[ErrorKind, ...] = (
     UPLOAD_NOT_FINISHED,
     INVALID_DEFER_LENGTH,
     LENGTH_ALREADY_SET,
+    METADATA_NOT_WITH_LENGTH,
     LENGTH_BELOW_OFFSET,
     UNSUPPORTED_CHECKSUM_ALGORITHM,
     INVALID_CHECKSUM,

@@ -8,6 +8,12 @@ catalogue. Logs carry ids, sizes and codes only (never metadata or case refs).
 Extensions: creation, creation-with-upload, creation-defer-length, expiration,
 checksum, termination, concatenation; each is advertised, and accepted, only
 when the storage declares the matching `Capability`.
+
+One addition of our own, for uploads streamed while they are made (the browser sends a
+clip's fragments as it encodes them): the PATCH that declares a deferred length may carry
+``Upload-Metadata`` with keys the upload does not have yet (what is known only at the end,
+such as the measured quality). They are allow-listed as at creation, and recorded with the
+length, before the upload can complete.
 """
 
 import logging
@@ -322,8 +328,11 @@ class TusProtocol:
         if offset != info.offset:
             raise TusError(errors.MISMATCHED_OFFSET)
         raw_length = single(headers, "Upload-Length")
+        raw_metadata = single(headers, "Upload-Metadata")
+        if raw_metadata is not None and (raw_length is None or info.length is not None):
+            raise TusError(errors.METADATA_NOT_WITH_LENGTH)
         if raw_length is not None and info.length is None:
-            info = await self._declare_length(info, raw_length)
+            info = await self._declare_length(info, raw_length, raw_metadata)
         elif (
             raw_length is not None
             and byte_count(raw_length, errors.INVALID_UPLOAD_LENGTH) != info.length
@@ -409,15 +418,21 @@ class TusProtocol:
         log.info("upload complete id=%s size=%d", info.id, info.offset)
         return info
 
-    async def _declare_length(self, info: UploadInfo, raw: str) -> UploadInfo:
+    async def _declare_length(self, info: UploadInfo, raw: str, raw_metadata: str | None) -> UploadInfo:
         length = byte_count(raw, errors.INVALID_UPLOAD_LENGTH)
         if length > self._max_size:
             raise TusError(errors.MAX_SIZE_EXCEEDED)
         if length < info.offset:
             raise TusError(errors.LENGTH_BELOW_OFFSET)
+        added = parse_metadata(raw_metadata, self._max_metadata_size)
+        if added.keys() & info.metadata.keys():
+            raise TusError(errors.METADATA_NOT_WITH_LENGTH)
+        metadata = {**info.metadata, **added}
+        if len(encode_metadata(metadata)) > self._max_metadata_size:
+            raise TusError(errors.METADATA_TOO_LARGE)
         if self._quotas is not None:
             await self._quotas.admit(info.owner, length - info.offset, new_upload=False)
-        return await self._registry.update(info.id, length=length)
+        return await self._registry.update(info.id, length=length, metadata=metadata)
 
     def _creation_length(self, headers: HeaderReader) -> int | None:
         raw_length = single(headers, "Upload-Length")

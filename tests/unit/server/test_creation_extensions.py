@@ -84,6 +84,41 @@ def test_deferred_length_rules(client: httpx.Client) -> None:
     assert declare("6").status_code == 204
 
 
+def test_the_length_declared_last_may_bring_metadata_known_only_at_the_end(client: httpx.Client) -> None:
+    """Ours, for clips streamed while they are encoded: the measured quality is known only
+    once the last fragment is, and arrives with the declared length."""
+    created = {**TUS, "Upload-Defer-Length": "1", "Upload-Metadata": "filetype dmlkZW8vbXA0,compressed MQ=="}
+    upload_id = _location(client.post("/files/", headers=created))
+    append(client, upload_id, 0, b"abc")
+
+    def declare(metadata: str, length: str = "3", offset: str = "3") -> httpx.Response:
+        headers = {**TUS, "Content-Type": OCTETS, "Upload-Offset": offset, "Upload-Length": length,
+                   "Upload-Metadata": metadata}
+        return client.patch(f"/files/{upload_id}", headers=headers, content=b"")
+
+    refused = declare("compressed MA==")  # a key it has: never rewritten
+    assert (refused.status_code, refused.json()["code"]) == (400, "ERR_METADATA_NOT_WITH_LENGTH")
+    assert declare("patient bmFtZQ==").json()["code"] == "ERR_METADATA_KEY_NOT_ALLOWED"
+    assert offset_of(client, upload_id) == 3 and "Upload-Length" not in client.head(
+        f"/files/{upload_id}", headers=TUS).headers  # nothing of a refused PATCH was kept
+    assert declare("ssim MC45ODEy").status_code == 204
+    head = client.head(f"/files/{upload_id}", headers=TUS)
+    assert head.headers["Upload-Length"] == "3"
+    assert head.headers["Upload-Metadata"] == "filetype dmlkZW8vbXA0,compressed MQ==,ssim MC45ODEy"
+    assert client.get(f"/files/{upload_id}").content == b"abc"
+
+
+def test_metadata_comes_only_with_a_deferred_length(client: httpx.Client) -> None:
+    deferred = _location(client.post("/files/", headers={**TUS, "Upload-Defer-Length": "1"}))
+    fixed = create_upload(client, 3)
+    for upload_id, extra in ((deferred, {}), (fixed, {"Upload-Length": "3"})):
+        headers = {**TUS, "Content-Type": OCTETS, "Upload-Offset": "0", "Upload-Metadata": "ssim MC45ODEy",
+                   **extra}
+        response = client.patch(f"/files/{upload_id}", headers=headers, content=b"ab")
+        assert (response.status_code, response.json()["code"]) == (400, "ERR_METADATA_NOT_WITH_LENGTH")
+        assert offset_of(client, upload_id) == 0
+
+
 def test_deferred_length_is_capped_by_the_maximum_size(client: httpx.Client) -> None:
     upload_id = _location(client.post("/files/", headers={**TUS, "Upload-Defer-Length": "1"}))
     too_much = (b"x" * (1024 * 1024) for _ in range(65))  # chunked, 65 MiB > 64 MiB
