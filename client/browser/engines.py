@@ -32,7 +32,7 @@ from client.core.planner import (
     probe_crfs,
     webcodecs_windows,
 )
-from client.core.ports import Encoded, TranscodeFailed
+from client.core.ports import Encoded, Stream, TranscodeFailed
 from client.core.presets import PRESETS
 from client.core.rate import Choice, whole
 from client.core.webcodecs import webcodecs_config
@@ -78,20 +78,27 @@ class BrowserTranscoder:
         probe_config = {k: config[k] for k in ("codec", "width", "height", "bitrate", "framerate")}
         return bool(await glue.canEncode(js_object(probe_config)))
 
+    def streams(self, engine: str) -> bool:
+        return engine == "webcodecs"  # x264's output is sent once whole, for now
+
     async def run(
-        self, file: Any, plan: Plan, engine: str, on_progress: Callable[[float], None]
+        self, file: Any, plan: Plan, engine: str, on_progress: Callable[[float], None],
+        stream: Stream | None = None,
     ) -> Encoded:
         try:
             if engine == "webcodecs":
-                return await self._webcodecs(file, plan, on_progress)
+                return await self._webcodecs(file, plan, on_progress, stream)
             return await self._ffmpeg(file, plan, engine == "ffmpeg-mt", on_progress)
         except asyncio.CancelledError:
             self.cancel()  # stop the worker before its callbacks go away
             raise
 
-    async def _webcodecs(self, file: Any, plan: Plan, on_progress: Callable[[float], None]) -> Encoded:
+    async def _webcodecs(
+        self, file: Any, plan: Plan, on_progress: Callable[[float], None], stream: Stream | None
+    ) -> Encoded:
         """Probe the clip at a few bitrates, encode at the least one predicted to clear the
-        floor, and give up within the first seconds if the output clearly cannot."""
+        floor, and give up within the first seconds if the output clearly cannot. With
+        ``stream``, each fragment of the output is sent as soon as it is made."""
         stall_ms = int(plan.stall_s * 1000)
         chosen, probe_s = await self._webcodecs_rate(file, plan, stall_ms)
         if out_of_reach(plan, chosen):
@@ -106,6 +113,8 @@ class BrowserTranscoder:
         with callbacks(on_progress) as (time_proxy,):
             options = js_object({"encoder": config, "stallMs": stall_ms})
             options.onTime = time_proxy
+            if stream is not None:
+                options.stream = stream.handle
             try:
                 result = await settled(glue.transcodeWebCodecs(file, options))
             except JsFailure as failure:

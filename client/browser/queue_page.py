@@ -255,10 +255,10 @@ class QueuePage:
     def dispatch(self, event: queue.Event) -> None:
         before = self.queue
         self.queue, effects = queue.step(self.queue, event)
-        if isinstance(event, queue.Cancel):
-            self._forget(event.item_id)
         for effect in effects:
             self._perform(effect)
+        if isinstance(event, queue.Cancel):  # after its work is stopped (StopWork needs the clip)
+            self._forget(event.item_id)
         for item in self.queue.items:  # arrived: free what was kept for it
             old = before.item(item.id)
             if rows.arrived(item) and (old is None or not rows.arrived(old)):
@@ -317,7 +317,9 @@ class QueuePage:
             self.dispatch(queue.Failed(item_id, prepared.message))
             return
         clip.prepared = prepared
-        in_storage = prepared.blob is not None and await keeper.keep_output(item_id, prepared.blob)
+        # An output streamed while it was encoded is on the server already: nothing to keep.
+        streamed = prepared.outcome.upload_url is not None
+        in_storage = prepared.blob is not None and not streamed and await keeper.keep_output(item_id, prepared.blob)
         clip.output = kept_output(prepared, in_storage)
         self.dispatch(queue.Compressed(item_id))
         await self._show_storage()

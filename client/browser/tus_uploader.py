@@ -20,7 +20,30 @@ def measured_uplink() -> Uplink:
     return uplink(samples, float(seen.now), None if seen.downlink is None else float(seen.downlink))
 
 
+class TusStream:
+    """A streamed upload (``public/js/stream-upload.js``): the engine appends to ``handle``."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+
+    async def finish(self, metadata: dict[str, str], on_progress: Callable[[int, int], None]) -> str:
+        def progress(sent: float, total: float) -> None:
+            on_progress(int(sent), int(total))
+
+        with callbacks(progress) as (progress_proxy,):
+            try:
+                return str(await settled(glue.finishStream(self.handle, js_object(metadata), progress_proxy)))
+            except JsFailure as failure:
+                raise UploadFailed(failure.detail) from None
+
+    def abort(self) -> None:
+        self.handle.abort()  # runs on in JS: safe from a cancelled task
+
+
 class TusUploader:
+    def stream(self, metadata: dict[str, str]) -> TusStream:
+        return TusStream(glue.openStream(js_object(metadata)))
+
     async def upload(
         self,
         blob: Any,

@@ -85,7 +85,8 @@ class BypassActivated(Event, tag="bypass_activated"):
 class UploadCompleted(Event, tag="upload_completed"):
     compressed: bool
     bytes: Count
-    seconds: Seconds
+    seconds: Seconds  # streamed: from the engine's start, as the upload ran alongside it
+    streamed: bool = False  # its fragments were sent while it was encoded
 
 
 class UploadFailed(Event, tag="upload_failed"):

@@ -32,6 +32,7 @@ class KeptOutput(msgspec.Struct, frozen=True, kw_only=True):
     bitrate: int | None = None
     uplink_kbps: int | None = None
     arrival_s: float | None = None
+    upload_url: str | None = None  # streamed: stored already, only its poster is left to send
     media: MediaInfo | None = None
     in_storage: bool = False  # its bytes were written to OPFS; else they are the original's
 
@@ -84,6 +85,7 @@ def kept_output(prepared: Prepared, in_storage: bool) -> KeptOutput:
         bitrate=encoded.bitrate if encoded is not None else None,
         uplink_kbps=outcome.uplink_kbps,
         arrival_s=outcome.arrival_s,
+        upload_url=outcome.upload_url,
         media=prepared.media,
         in_storage=in_storage,
     )
@@ -102,7 +104,7 @@ def prepared_from(kept: KeptOutput, blob: object | None) -> Prepared:
             original = Encoded(blob=blob, size=size)
     outcome = Outcome(encoded=encoded, reason=kept.reason, engine=kept.engine, preset=kept.preset,
                       mime=kept.mime, original=original, stripped=kept.stripped,
-                      uplink_kbps=kept.uplink_kbps, arrival_s=kept.arrival_s)
+                      uplink_kbps=kept.uplink_kbps, arrival_s=kept.arrival_s, upload_url=kept.upload_url)
     return Prepared(outcome=outcome, media=kept.media)
 
 

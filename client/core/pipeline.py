@@ -35,6 +35,7 @@ from client.core.ports import (
     Imager,
     Prober,
     StatusView,
+    Stream,
     TranscodeFailed,
     Transcoder,
     Uploader,
@@ -81,6 +82,7 @@ class Outcome(msgspec.Struct, frozen=True):
     # compression was tried).
     uplink_kbps: int | None = None
     arrival_s: float | None = None
+    upload_url: str | None = None  # a streamed output: already stored while it was encoded
     mime: str = "video/mp4"  # of the encoded output
     original: Encoded | None = None  # no encoded output: the original, stripped of metadata
     stripped: bool | None = None  # whether stripping was tried and worked (None: not tried)
@@ -90,10 +92,11 @@ def output_name(name: str) -> str:
     return with_extension(name, "mp4")
 
 
-def upload_metadata(job: Job, outcome: Outcome) -> dict[str, str]:
+def upload_metadata(job: Job, outcome: Outcome, *, streamed: bool = False) -> dict[str, str]:
     """tus ``Upload-Metadata``: only allow-listed fields. The file name is the one that may
-    identify someone: it is stored with the upload for its owner, never logged."""
-    compressed = outcome.encoded is not None
+    identify someone: it is stored with the upload for its owner, never logged. A streamed
+    output is described before it is made; its ``measures`` follow with its last fragment."""
+    compressed = streamed or outcome.encoded is not None
     facts = job.facts
     extension = outcome.mime.rpartition("/")[2].replace("jpeg", "jpg")
     meta = {
@@ -109,19 +112,26 @@ def upload_metadata(job: Job, outcome: Outcome) -> dict[str, str]:
     if compressed:
         meta["preset"] = outcome.preset or ""
         meta["engine"] = outcome.engine or ""
-        encoded = outcome.encoded
-        if encoded.ssim is not None:
-            meta["ssim"] = f"{encoded.ssim:.4f}"
-        if encoded.crf is not None:
-            meta["crf"] = f"{encoded.crf:g}"
-        if encoded.bitrate is not None:
-            meta["bitrate"] = str(encoded.bitrate)
-        if encoded.probe_s is not None:
-            meta["probe_s"] = f"{encoded.probe_s:.2f}"
+    if outcome.encoded is not None:
+        meta.update(measures(outcome.encoded))
     if outcome.uplink_kbps is not None:
         meta["uplink_kbps"] = str(outcome.uplink_kbps)
     if outcome.arrival_s is not None:
         meta["arrival_s"] = f"{outcome.arrival_s:g}"
+    return meta
+
+
+def measures(encoded: Encoded) -> dict[str, str]:
+    """What an output's engine measured and chose, known once it is made."""
+    meta = {}
+    if encoded.ssim is not None:
+        meta["ssim"] = f"{encoded.ssim:.4f}"
+    if encoded.crf is not None:
+        meta["crf"] = f"{encoded.crf:g}"
+    if encoded.bitrate is not None:
+        meta["bitrate"] = str(encoded.bitrate)
+    if encoded.probe_s is not None:
+        meta["probe_s"] = f"{encoded.probe_s:.2f}"
     return meta
 
 
@@ -256,7 +266,9 @@ async def compress(job: Job, media: MediaInfo, the_plan: Plan, ports: Ports) -> 
 
 async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports) -> Outcome | None:
     """The engines in order until one makes an output that meets the preset's floor;
-    None when the budget runs out."""
+    None when the budget runs out. An engine that streams sends its fragments as it makes
+    them; an output that does not ship (below the floor, failed, over budget, cancelled)
+    has its partial upload deleted, and none is ever completed on the server."""
     deadline = ports.clock() + attempt.budget_s
     tries = [(engine, attempt) for engine in attempt.engines]
     reason = "compression-failed"
@@ -268,22 +280,29 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
         facts = {"engine": engine, "preset": step.preset or "none", "priority": job.priority}
         ports.record(events.CompressionStarted, input_bytes=job.facts.size, **facts)
         started = ports.clock()
+        stream = _stream(job, engine, step, ports)
+        stored: str | None = None
         try:
-            encoded = await within(_run(job, media, step, engine, ports), deadline, ports.clock)
-            code = None if meets_floor(encoded, step) else "below-floor"
-        except TranscodeFailed as failed:
-            # an engine's early verdict ("webcodecs:below-floor") is the gate's own, sooner
-            code = "below-floor" if failed.code.endswith(":below-floor") else failed.code[:40]
+            encoded, code = await _encode(job, media, step, engine, ports, deadline, stream)
+            seconds = ports.clock() - started
+            if encoded is not None and code is None:
+                ports.record(events.CompressionCompleted, input_bytes=job.facts.size, output_bytes=encoded.size,
+                             seconds=seconds, ssim=encoded.ssim, crf=encoded.crf, bitrate=encoded.bitrate,
+                             probe_s=encoded.probe_s, **facts)
+                if stream is not None and encoded.size < job.facts.size:
+                    stored = await _stored(stream, encoded, ports.view)
+                    if stored is not None:
+                        ports.record(events.UploadCompleted, compressed=True, bytes=encoded.size, streamed=True,
+                                     seconds=ports.clock() - started)
+                return Outcome(encoded=encoded, reason="compressed", engine=engine, preset=step.preset,
+                               upload_url=stored)
         except TimeoutError:
             ports.record(events.CompressionFailed, code="over-budget", seconds=ports.clock() - started, **facts)
             ports.transcoder.cancel()
             return None
-        seconds = ports.clock() - started
-        if code is None:
-            ports.record(events.CompressionCompleted, input_bytes=job.facts.size, output_bytes=encoded.size,
-                         seconds=seconds, ssim=encoded.ssim, crf=encoded.crf, bitrate=encoded.bitrate,
-                         probe_s=encoded.probe_s, **facts)
-            return Outcome(encoded=encoded, reason="compressed", engine=engine, preset=step.preset)
+        finally:
+            if stream is not None and stored is None:
+                stream.abort()
         ports.record(events.CompressionFailed, code=code, seconds=seconds, **facts)
         if code != "below-floor":
             reason = "compression-failed"
@@ -294,6 +313,42 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
         if job.priority == "urgent" and engine == "webcodecs" and step is attempt:
             tries.insert(0, (engine, boosted(step)))
     return Outcome(encoded=None, reason=reason)
+
+
+async def _encode(
+    job: Job, media: MediaInfo, step: Plan, engine: str, ports: Ports, deadline: float, stream: Stream | None
+) -> tuple[Encoded | None, str | None]:
+    """One engine's output and, when it may not ship, why: (output, None) or (output or
+    None, code). Raises TimeoutError once the deadline passes."""
+    try:
+        encoded = await within(_run(job, media, step, engine, ports, stream), deadline, ports.clock)
+    except TranscodeFailed as failed:
+        # an engine's early verdict ("webcodecs:below-floor") is the gate's own, sooner
+        return None, "below-floor" if failed.code.endswith(":below-floor") else failed.code[:40]
+    return encoded, None if meets_floor(encoded, step) else "below-floor"
+
+
+def _stream(job: Job, engine: str, step: Plan, ports: Ports) -> Stream | None:
+    """An upload to feed while ``engine`` encodes, where it streams and the flags allow."""
+    if not (ports.steering.stream and ports.transcoder.streams(engine)):
+        return None
+    described = Outcome(encoded=None, reason="compressed", engine=engine, preset=step.preset,
+                        uplink_kbps=step.uplink.kbps, arrival_s=step.arrival_s)
+    return ports.uploader.stream(upload_metadata(job, described, streamed=True))
+
+
+async def _stored(stream: Stream, encoded: Encoded, view: StatusView) -> str | None:
+    """Complete a streamed upload with the output's measures, once the fragments still
+    queued (a link slower than the encoder) are sent; None if that failed (the output is
+    then sent whole, like any other)."""
+    def on_sent(done: int, total: int) -> None:
+        pct = percent_of(done, total)
+        view.show(Status(state="uploading", message=messages.uploading(pct, None), percent=pct))
+
+    try:
+        return await stream.finish(measures(encoded), on_sent)
+    except UploadFailed:
+        return None
 
 
 async def within(work: Coroutine[Any, Any, T], deadline: float, clock: Callable[[], float]) -> T:
@@ -323,7 +378,9 @@ def meets_floor(encoded: Encoded, the_plan: Plan) -> bool:
     return encoded.ssim is not None and encoded.ssim >= gate_ssim(the_plan.preset, encoded.estimated)
 
 
-async def _run(job: Job, media: MediaInfo, the_plan: Plan, engine: str, ports: Ports) -> Encoded:
+async def _run(
+    job: Job, media: MediaInfo, the_plan: Plan, engine: str, ports: Ports, stream: Stream | None = None
+) -> Encoded:
     view, started = ports.view, ports.clock()
 
     def on_encoded(seconds: float) -> None:
@@ -331,7 +388,7 @@ async def _run(job: Job, media: MediaInfo, the_plan: Plan, engine: str, ports: P
         view.show(Status(state="compressing", message=messages.compressing(rate), percent=rate.percent))
 
     view.show(Status(state="compressing", message=messages.STARTING_ENGINE, percent=0.0))
-    return await ports.transcoder.run(job.file, the_plan, engine, on_encoded)
+    return await ports.transcoder.run(job.file, the_plan, engine, on_encoded, stream)
 
 
 async def deliver(
@@ -357,18 +414,23 @@ async def deliver(
         pct = percent_of(done, total)
         view.show(Status(state="uploading", message=messages.uploading(pct, note), percent=pct))
 
-    on_sent(0, size)
-    started = ports.clock()
-    try:
-        source = None if outcome.encoded else job.file  # an original: the bypass may join it
-        url = await ports.uploader.upload(
-            blob, upload_metadata(job, outcome), on_sent, source, resume_url=resume_url, on_url=on_url
-        )
-    except UploadFailed as exc:
-        ports.record(events.UploadFailed, status=0, bytes=size)
-        return _finish(view, Status(state="error", message=messages.UPLOAD_FAILED.format(detail=exc.detail)))
-    ports.record(events.UploadCompleted, compressed=outcome.encoded is not None, bytes=size,
-                 seconds=max(0.0, ports.clock() - started))
+    if outcome.upload_url is not None:  # streamed while it was encoded: stored already
+        url = outcome.upload_url
+        if on_url:
+            on_url(url)
+    else:
+        on_sent(0, size)
+        started = ports.clock()
+        try:
+            source = None if outcome.encoded else job.file  # an original: the bypass may join it
+            url = await ports.uploader.upload(
+                blob, upload_metadata(job, outcome), on_sent, source, resume_url=resume_url, on_url=on_url
+            )
+        except UploadFailed as exc:
+            ports.record(events.UploadFailed, status=0, bytes=size)
+            return _finish(view, Status(state="error", message=messages.UPLOAD_FAILED.format(detail=exc.detail)))
+        ports.record(events.UploadCompleted, compressed=outcome.encoded is not None, bytes=size,
+                     seconds=max(0.0, ports.clock() - started))
     media = prepared.media
     poster_url = await _send_poster(job, blob, url, media, ports) if media else None
     done = f"{prefix}{messages.sent(size, facts.size, outcome.encoded is not None)}"

@@ -57,11 +57,17 @@ class Transcoder(Protocol):
     async def supports(self, plan: Plan, engine: str) -> bool:
         """Whether ``engine`` can run ``plan`` in this browser (e.g. the encoder config)."""
 
+    def streams(self, engine: str) -> bool:
+        """Whether ``engine`` hands its output over fragment by fragment as it encodes."""
+
     async def run(
-        self, file: Handle, plan: Plan, engine: str, on_progress: Callable[[float], None]
+        self, file: Handle, plan: Plan, engine: str, on_progress: Callable[[float], None],
+        stream: Stream | None = None,
     ) -> Encoded:
         """Compress per ``plan`` on ``engine``; ``on_progress`` gets seconds of output
-        encoded so far. Raises TranscodeFailed (including a stall caught by the watchdog)."""
+        encoded so far. With ``stream`` (an engine that ``streams``), every fragment is
+        appended to it as soon as it is made. Raises TranscodeFailed (including a stall
+        caught by the watchdog)."""
 
     async def strip(self, file: Handle) -> Encoded:
         """The same streams in a new container without identifying metadata (no re-encode).
@@ -83,7 +89,25 @@ class Imager(Protocol):
         """A still of a video at ``at_second``. Raises TranscodeFailed."""
 
 
+class Stream(Protocol):
+    """An upload fed while its file is being made (tus, deferred length). The engine appends
+    to ``handle``; nothing is complete on the server until ``finish``."""
+
+    handle: Handle
+
+    async def finish(self, metadata: dict[str, str], on_progress: Callable[[int, int], None]) -> str:
+        """Send what is left, declare the length with ``metadata`` known only now (the measured
+        quality); returns the upload URL. ``on_progress(sent, total)`` follows what is left.
+        Raises UploadFailed."""
+
+    def abort(self) -> None:
+        """Stop at once and ask the server to delete what it received."""
+
+
 class Uploader(Protocol):
+    def stream(self, metadata: dict[str, str]) -> Stream:
+        """A new upload to feed while its file is made (created with the first bytes)."""
+
     async def upload(
         self,
         blob: Handle,

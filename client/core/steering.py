@@ -13,7 +13,11 @@ The flags medpress reads (an absent flag is off):
 - ``preset``: its variant names the default preset;
 - ``webcodecs.quality``: its variant's JSON payload ``{"bitrate_scale": 1.2}`` scales the
   WebCodecs bitrates (the preset's, and so those its rate probe tries and may choose);
-- ``ui``: its variant names the UI variant (``data-ui-variant`` on the page).
+- ``ui``: its variant names the UI variant (``data-ui-variant`` on the page);
+- ``upload.streaming``: upload a clip's fragments while it is encoded (off: once it is
+  compressed whole). Off by default until an encode can resume mid-file after a reload: until
+  then a reload during a streamed upload starts the clip again, where a whole file's upload
+  resumes from the server's offset.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class Steering(msgspec.Struct, frozen=True, kw_only=True):
     default_preset: str | None = None
     bitrate_scale: float = 1.0
     ui_variant: str | None = None
+    stream: bool = False  # upload fragments while encoding (off: the whole file, once made)
     from_flags: bool = False  # decided by a flag state (else: no state, the safe side)
 
     @property
@@ -90,6 +95,7 @@ def steering(state: dict[str, Any] | None, context: dict[str, Any]) -> Steering:
         default_preset=preset["name"] if preset and preset["name"] in PRESETS else None,
         bitrate_scale=_scale(variant("webcodecs.quality")),
         ui_variant=ui["name"] if ui else None,
+        stream=on("upload.streaming"),
         from_flags=True,
     )
 

@@ -34,13 +34,18 @@ export function uplinkSamples() {
   };
 }
 
+/** One PATCH: `sent` bytes acknowledged `seconds` after it was sent. */
+export function recordPatch(sent, seconds) {
+  if (!(sent > 0) || !(seconds > 0)) return;
+  linkSamples.push({ sent, seconds, at: performance.now() / 1000 });
+  if (linkSamples.length > MAX_LINK_SAMPLES) linkSamples.shift();
+}
+
 function timePatch(request, response) {
   const started = patchStarts.get(request);
+  if (started === undefined || response.getStatus() !== 204) return;
   const sent = Number(response.getHeader("Upload-Offset")) - Number(request.getHeader("Upload-Offset"));
-  if (started === undefined || response.getStatus() !== 204 || !(sent > 0)) return;
-  const now = performance.now();
-  linkSamples.push({ sent, seconds: (now - started) / 1000, at: now / 1000 });
-  if (linkSamples.length > MAX_LINK_SAMPLES) linkSamples.shift();
+  recordPatch(sent, (performance.now() - started) / 1000);
 }
 
 function resume(entry) {
@@ -50,9 +55,14 @@ function resume(entry) {
 
 /** Plain-language reason for a failed upload; never includes file names or contents. */
 export function describeUploadError(error) {
-  const status = error?.originalResponse?.getStatus?.();
+  const response = error?.originalResponse;
+  return describeRefusal(response?.getStatus?.(), response?.getBody?.() || "");
+}
+
+/** The same from a response's status (0 or none: unreachable) and body. */
+export function describeRefusal(status, body) {
   if (!status) return t("upload_error.unreachable");
-  const reason = serverReason(error.originalResponse.getBody?.() || "");
+  const reason = serverReason(body);
   return reason ? t("upload_error.refused_reason", { status, reason }) : t("upload_error.refused", { status });
 }
 

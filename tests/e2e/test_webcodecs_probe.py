@@ -27,31 +27,6 @@ RATES = [400_000, 1_000_000, 2_500_000]
 WINDOWS = [[0.2, 0.5], [1.9, 0.5], [3.1, 0.5]]  # near the keyframes at 0, 2 and 3 s
 
 
-def make_clip(path: Path, seconds: int, noise: int) -> Path:
-    """1920x1080 30 fps test pattern (with temporal noise of strength `noise`), a keyframe
-    every second as phones write them, tagged BT.709 TV range."""
-    source = "testsrc2=size=1920x1080:rate=30" + (f",noise=alls={noise}:allf=t" if noise else "")
-    run_ffmpeg(
-        "-f", "lavfi", "-i", source, "-t", str(seconds), "-c:v", "libx264", "-preset", "veryfast",
-        "-g", "30", "-b:v", "20M", "-maxrate", "24M", "-bufsize", "48M", "-pix_fmt", "yuv420p",
-        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
-        str(path),
-    )
-    return path
-
-
-@pytest.fixture(scope="session")
-def easy1080(media_dir: Path) -> Path:
-    """4 s of clean test pattern: easy to compress."""
-    return make_clip(media_dir / "easy1080.mp4", 4, 0)
-
-
-@pytest.fixture(scope="session")
-def hard1080(media_dir: Path) -> Path:
-    """10 s of test pattern under heavy temporal noise (about 25 MB): hard to compress."""
-    return make_clip(media_dir / "hard1080.mp4", 10, 30)
-
-
 def encoder(bitrate: int, **extra: object) -> dict:
     """The encoder options Python plans (client.core.webcodecs.webcodecs_config)."""
     return {"codec": codec_string(WIDTH, HEIGHT, FPS, bitrate), "width": WIDTH, "height": HEIGHT,

@@ -16,6 +16,7 @@ import {
 } from "/js/queue-view.js";
 import { takeEarlyStart } from "/js/start-early.js";
 import { showStatus } from "/js/status.js";
+import { StreamUpload } from "/js/stream-upload.js";
 import { isBypassed, uplinkSamples, uploadBlob } from "/js/upload.js";
 
 /** Browser, its major version as semver, and the kind of device: for flag conditions. */
@@ -72,6 +73,8 @@ globalThis.medpressGlue = {
   posterFrame: settled(later("./image-engine.js", "posterFrame")),
   uploadBlob: settled(uploadBlob),
   uplinkSamples,
+  openStream: (metadata) => new StreamUpload(metadata),
+  finishStream: settled((stream, metadata, onProgress) => stream.finish(metadata, onProgress)),
   isBypassed,
   originalReason,
   sendOriginal: settled(sendOriginal),

@@ -14,24 +14,56 @@ const WORKER = new URL("./webcodecs-worker.js", import.meta.url);
  * (their mean), `frames` (how many), `seconds` (the last one's media time) and `reached`
  * (the media time the encoder had been given when it stopped) say what was measured, and
  * whose `detail` is the same as JSON, which glue.js passes on to Python.
+ *
+ * With `stream` (a StreamUpload, public/js/stream-upload.js), every piece of the output is
+ * appended to it while the encode goes on.
  */
-export function transcodeWebCodecs(file, { encoder, stallMs, onTime }) {
+export function transcodeWebCodecs(file, { encoder, stallMs, onTime, stream = null }) {
   let verdict = null;
-  return workerJob(WORKER, { file, options: encoder }, {
+  const pieces = [];
+  // Streamed: the worker writes fragmented MP4 and hands over each piece (the init segment,
+  // then one fragment per GOP) as soon as it is stored; each goes to the upload at once.
+  const options = stream ? { ...encoder, fragments: true, streamKey: crypto.randomUUID() } : encoder;
+  return workerJob(WORKER, { file, options }, {
     stallMs,
     onProgress: (data) => {
       if (data.type === "verdict") verdict = data;
-      else onTime?.(data.seconds);
+      else if (data.type === "fragment") {
+        pieces.push(data.bytes);
+        stream.append(data.bytes);
+      } else onTime?.(data.seconds);
     },
-    result: (data) => ({ blob: new Blob([data.buffer], { type: "video/mp4" }), ssim: data.ssim, ssimMethod: data.ssimMethod }),
-  }).catch((error) => {
+    result: (data) => ({
+      blob: new Blob(stream ? pieces : [data.buffer], { type: "video/mp4" }),
+      ssim: data.ssim, ssimMethod: data.ssimMethod,
+    }),
+  }).then(async (result) => {
+    // What was streamed, on the console for QA (the e2e tests compare it with what arrived).
+    if (stream) console.info(`medpress stream: ${pieces.length} pieces, ${result.blob.size} bytes, sha256 ${await sha256(result.blob)}`);
+    return result;
+  }, (error) => {
     if (error?.code === "below-floor" && verdict) {
       const { ssim, seconds, frames, reached } = verdict;
       const facts = { ssim, seconds, frames, reached };
       Object.assign(error, facts, { detail: JSON.stringify(facts) });
     }
     throw error;
-  });
+  }).finally(() => stream && forgetStream(options.streamKey));
+}
+
+async function sha256(blob) {
+  const digest = await crypto.subtle.digest("SHA-256", await blob.arrayBuffer());
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+// The pieces kept in the Origin Private File System are not needed once the job is over.
+async function forgetStream(key) {
+  try {
+    const streams = await (await navigator.storage.getDirectory()).getDirectoryHandle("streams");
+    await streams.removeEntry(key, { recursive: true });
+  } catch {
+    // nothing was stored, or it is gone already
+  }
 }
 
 /**

@@ -9,10 +9,15 @@
 // The output is measured as it is made (quality.js: ffmpeg's SSIM on luma against the
 // pre-scaled frames), with an early verdict when Python passes `abandonBelow`; a message
 // {type: "probe", ...} runs the rate probe instead of an encode (rate-probe.js).
+// The MP4 is muxed in memory and posted whole, or, with `fragments: true` in the options,
+// fragmented (a fragment per keyframe interval) and stored piece by piece in the Origin
+// Private File System as it is made (fragment-store.js), each piece announced to the page by a
+// message {type: "fragment", index, offset, size, sha256, mediaStart, mediaEnd, bytes (a copy)}.
 import {
-  ALL_FORMATS, BlobSource, BufferSource, BufferTarget, EncodedAudioPacketSource, EncodedPacket,
-  EncodedPacketSink, EncodedVideoPacketSource, Input, Mp4OutputFormat, Output, VideoSampleSink,
+  ALL_FORMATS, AppendOnlyStreamTarget, BlobSource, BufferSource, BufferTarget, EncodedAudioPacketSource,
+  EncodedPacket, EncodedPacketSink, EncodedVideoPacketSource, Input, Mp4OutputFormat, Output, VideoSampleSink,
 } from "../mediabunny/mediabunny.mjs";
+import { FragmentStore } from "./fragment-store.js";
 import { atEncoderSize, checkSupported, encoderConfig, encoderTarget } from "./frame-path.js";
 import { EngineError } from "./jobs.js";
 import { EncodeQuality } from "./quality.js";
@@ -53,8 +58,9 @@ class BelowFloor extends EngineError {
   }
 }
 
-async function encodeVideo(track, source, options, display, onTime) {
-  const config = encoderConfig(track, options);  // as Python planned it
+// `onMuxed(time)`, if given, is called with the source time (s, exact: not the chunk's
+// microseconds) of each encoded frame, in the order they go to the muxer.
+async function encodeVideo(track, source, config, options, display, onTime, onMuxed) {
   await checkSupported(config);
   const target = await encoderTarget(config, options);
   const scaler = target.scaler;  // its figures, even if it fails and the encoder takes over
@@ -70,10 +76,15 @@ async function encodeVideo(track, source, options, display, onTime) {
   });
 
   const add = serialAdder(source);
+  const sourceTimes = new Map();  // with onMuxed: an encoder input's timestamp (µs) → its source time
   let failure = null;
   const encoder = new VideoEncoder({
     output: (chunk, meta) => {
       quality.decode(chunk, meta);
+      if (onMuxed) {
+        onMuxed(sourceTimes.get(chunk.timestamp));
+        sourceTimes.delete(chunk.timestamp);
+      }
       add(EncodedPacket.fromEncodedChunk(chunk), meta).catch((e) => { failure = e; });
     },
     error: (e) => { failure = e; },
@@ -91,6 +102,7 @@ async function encodeVideo(track, source, options, display, onTime) {
       const keyFrame = sample.timestamp >= nextKeyAt;
       if (keyFrame) nextKeyAt = sample.timestamp + options.keyIntervalS;
       await quality.offer(frame, input, path, sample.timestamp, keyFrame);
+      if (onMuxed) sourceTimes.set(input.timestamp, sample.timestamp);
       if (encoder.state === "configured") encoder.encode(input, { keyFrame });  // else `failure` is set
       if (input !== frame) input.close();
       frame.close();
@@ -112,7 +124,7 @@ async function encodeVideo(track, source, options, display, onTime) {
     quality.close();
   }
   await add.drained();
-  if (failure) throw new EngineError("encoder-error");
+  if (failure) throw failure instanceof EngineError ? failure : new EngineError("encoder-error");  // or storage-failed
   // Which path the frames took, e.g. "wasm", "encoder", "none" or "wasm+encoder": in the
   // result and on the worker's console, where QA (and the e2e tests) read it.
   const framePath = Object.keys(counts).filter((path) => counts[path]).join("+") || "none";
@@ -138,6 +150,12 @@ async function videoOf(input) {
   return video;
 }
 
+// Fragmented output: a fragment per keyframe interval. mediabunny begins a fragment at a
+// keyframe once the current one is at least minimumFragmentDuration long; just under the
+// interval the encoder is given keyframes at (sample times, rounded to microseconds in the
+// chunks), so that the keyframes we ask for begin fragments and no other keyframe does.
+const FRAGMENT_SLACK_S = 0.001;
+
 async function transcode(file, options, onTime) {
   const input = openInput(file);
   const video = await videoOf(input);
@@ -149,30 +167,56 @@ async function transcode(file, options, onTime) {
   }
   if (audio && audio.codec !== "aac") throw new EngineError("audio-not-aac");
 
-  const output = new Output({ format: new Mp4OutputFormat({ fastStart: "in-memory" }), target: new BufferTarget() });
-  const videoSource = new EncodedVideoPacketSource("avc");
-  output.addVideoTrack(videoSource, { rotation: video.rotation });
-  const audioSource = audio ? new EncodedAudioPacketSource("aac") : null;
-  if (audioSource) output.addAudioTrack(audioSource);
-  const display = {
-    width: options.width, height: options.height, rotation: video.rotation, duration: await input.computeDuration(),
+  const config = encoderConfig(video, options);  // as Python planned it
+  // The page gets a copy of each piece's bytes, to upload at once without reading back a
+  // file this worker is still appending to.
+  const announce = ({ index, offset, size, sha256, mediaStart, mediaEnd }, piece) => {
+    const bytes = piece.slice().buffer;
+    self.postMessage({ type: "fragment", index, offset, size, sha256, mediaStart, mediaEnd, bytes }, [bytes]);
   };
-  const started = performance.now();
-  await output.start();
-  const [{ quality, ...path }] = await Promise.all([
-    encodeVideo(video, videoSource, options, display, onTime),
-    audioSource ? copyAudio(audio, audioSource) : null,
-  ]);
-  await output.finalize();
-  path.encodeSeconds = (performance.now() - started) / 1000;  // decode, scale, encode, measure, mux
-  const buffer = output.target.buffer;
-  // The canvas fallback reads the muxed output back; the YUV measure is already done.
-  const outputTrack = () => new Input({ source: new BufferSource(buffer), formats: ALL_FORMATS }).getPrimaryVideoTrack();
-  const measured = await quality.result(outputTrack);
-  return {
-    buffer, ssim: measured.ssim, ssimFrames: measured.frames, ssimMethod: measured.method,
-    ...(measured.trace && { ssimTrace: measured.trace }), ...path,
-  };
+  const store = options.fragments === true
+    ? await FragmentStore.open(options.streamKey, { plan: options, engine: "webcodecs", encoder: config }, announce)
+    : null;
+  try {
+    const output = new Output(store
+      ? {
+        format: new Mp4OutputFormat({
+          fastStart: "fragmented", minimumFragmentDuration: options.keyIntervalS - FRAGMENT_SLACK_S,
+        }),
+        target: new AppendOnlyStreamTarget(store.stream),
+      }
+      : { format: new Mp4OutputFormat({ fastStart: "in-memory" }), target: new BufferTarget() });
+    const videoSource = new EncodedVideoPacketSource("avc");
+    output.addVideoTrack(videoSource, { rotation: video.rotation });
+    const audioSource = audio ? new EncodedAudioPacketSource("aac") : null;
+    if (audioSource) output.addAudioTrack(audioSource);
+    const display = {
+      width: options.width, height: options.height, rotation: video.rotation, duration: await input.computeDuration(),
+    };
+    const started = performance.now();
+    await output.start();
+    const [{ quality, ...path }] = await Promise.all([
+      encodeVideo(video, videoSource, config, options, display, onTime, store && ((time) => store.muxed(time))),
+      audioSource ? copyAudio(audio, audioSource) : null,
+    ]);
+    store?.finishing();  // the last fragment and the muxer's trailer come next
+    await output.finalize();  // fragmented: every piece is stored (and announced) by now
+    path.encodeSeconds = (performance.now() - started) / 1000;  // decode, scale, encode, measure, mux
+    const made = store
+      ? { streamKey: options.streamKey, ...(await store.finish()) }  // {streamKey, pieces, size}
+      : { buffer: output.target.buffer };
+    // The canvas fallback reads the muxed output back; the YUV measure is already done.
+    const outputTrack = async () => new Input({
+      source: store ? new BlobSource(await store.file()) : new BufferSource(made.buffer), formats: ALL_FORMATS,
+    }).getPrimaryVideoTrack();
+    const measured = await quality.result(outputTrack);
+    return {
+      ...made, ssim: measured.ssim, ssimFrames: measured.frames, ssimMethod: measured.method,
+      ...(measured.trace && { ssimTrace: measured.trace }), ...path,
+    };
+  } finally {
+    store?.close();  // after a failure, what was stored stays (manifest: done false)
+  }
 }
 
 async function probe(file, options, windows, bitrates, onTime) {
@@ -192,7 +236,7 @@ async function run({ type, file, options, windows, bitrates }) {
       self.postMessage({ type: "done", ...(await probe(file, options, windows, bitrates, onTime)) });
     } else {
       const result = await transcode(file, options, onTime);
-      self.postMessage({ type: "done", ...result }, [result.buffer]);
+      self.postMessage({ type: "done", ...result }, result.buffer ? [result.buffer] : []);
     }
   } catch (error) {
     console.warn("webcodecs engine failed:", error?.code || error?.name, error?.message);

@@ -31,9 +31,10 @@ class FakeTranscoder:
     """Per-engine behaviour: an int (output size), (size, measured ssim or None), (size, ssim,
     "estimated") for an SSIM measured through canvases, "fail:<code>", or "hang"."""
 
-    def __init__(self, behaviour: dict[str, int | str] | None = None, unsupported=()) -> None:
+    def __init__(self, behaviour: dict[str, int | str] | None = None, unsupported=(), streaming=()) -> None:
         self.behaviour = behaviour or {}
         self.unsupported = set(unsupported)
+        self.streaming = set(streaming)  # engines that send fragments while they encode
         self.runs: list[tuple[str, Plan]] = []
         self.cancelled = 0
         self.prepared: list[str | None] = []
@@ -50,8 +51,15 @@ class FakeTranscoder:
         size = getattr(file, "size", 10) - 1
         return Encoded(blob=FakeBlob(size, "stripped"), size=size)
 
-    async def run(self, file: object, plan: Plan, engine: str, on_progress: Callable[[float], None]) -> Encoded:
+    def streams(self, engine: str) -> bool:
+        return engine in self.streaming
+
+    async def run(self, file: object, plan: Plan, engine: str, on_progress: Callable[[float], None],
+                  stream: FakeStream | None = None) -> Encoded:
         self.runs.append((engine, plan))
+        assert (stream is not None) == (engine in self.streaming and stream is not None)
+        if stream is not None:
+            stream.handle.append(FakeBlob(1, "init"))  # the first fragments leave before the end
         on_progress(5.0)
         what = self.behaviour.get(engine, 100)
         if what == "hang":
@@ -80,12 +88,43 @@ class FakeTranscoder:
         return [engine for engine, _ in self.runs]
 
 
-class FakeUploader:
-    def __init__(self, fail: str | None = None) -> None:
+class FakeStream:
+    """A streamed upload: the engine appends to ``handle`` (a list here)."""
+
+    def __init__(self, metadata: dict[str, str], url: str, fail: str | None = None) -> None:
+        self.metadata = metadata
+        self.url = url
         self.fail = fail
+        self.handle: list[FakeBlob] = []
+        self.finished: dict[str, str] | None = None
+        self.aborted = False
+
+    async def finish(self, metadata: dict[str, str], on_progress: Callable[[int, int], None]) -> str:
+        assert not self.aborted and self.finished is None
+        on_progress(1, 2)
+        if self.fail:
+            raise UploadFailed(self.fail)
+        self.finished = metadata
+        return self.url
+
+    def abort(self) -> None:
+        assert self.finished is None  # a completed upload is never deleted
+        self.aborted = True
+
+
+class FakeUploader:
+    def __init__(self, fail: str | None = None, stream_fail: str | None = None) -> None:
+        self.fail = fail
+        self.stream_fail = stream_fail
+        self.streams: list[FakeStream] = []
         self.sent: list[tuple[object, dict[str, str]]] = []
         self.sources: list[object | None] = []
         self.resumed: list[str | None] = []
+
+    def stream(self, metadata: dict[str, str]) -> FakeStream:
+        stream = FakeStream(metadata, f"http://127.0.0.1/files/{len(self.streams):032x}s", self.stream_fail)
+        self.streams.append(stream)
+        return stream
 
     async def upload(
         self,

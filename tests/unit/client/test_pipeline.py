@@ -84,9 +84,9 @@ def test_urgent_work_retries_webcodecs_with_more_bits_below_the_floor():
     outputs = iter([(3_000_000, 0.95), (5_000_000, 0.976)])
 
     class TwoTries(FakeTranscoder):
-        async def run(self, file, plan, engine, on_progress):
+        async def run(self, file, plan, engine, on_progress, stream=None):
             self.behaviour[engine] = next(outputs)
-            return await super().run(file, plan, engine, on_progress)
+            return await super().run(file, plan, engine, on_progress, stream)
 
     transcoder = TwoTries()
     _, ports = run(priority="urgent", transcoder=transcoder)

@@ -3,6 +3,7 @@ no state at all is the safe side, the kill switch sends originals untouched, dev
 are ordinary constraints, variants pick the preset, the quality and the UI."""
 
 import asyncio
+import copy
 import json
 import time
 from pathlib import Path
@@ -83,3 +84,11 @@ def test_engines_the_flags_leave_out_do_not_run() -> None:
     job = Job(file=FakeBlob(VIDEO.size, "original"), facts=VIDEO, priority="routine")
     asyncio.run(send(job, ports(Steering(engines=frozenset({"ffmpeg", "ffmpeg-mt"})), uploader, transcoder)))
     assert transcoder.engines == ["ffmpeg-mt"] and uploader.sent[0][1]["engine"] == "ffmpeg-mt"
+
+
+def test_streaming_uploads_only_where_the_flag_is_on():
+    state = copy.deepcopy(DEFAULTS)
+    assert steering(state, CONTEXT).stream is False  # off by default, for now
+    feature = next(f for f in state["features"] if f["name"] == "upload.streaming")
+    feature["enabled"] = True
+    assert steering(state, CONTEXT).stream is True

@@ -1,0 +1,150 @@
+// One tus upload fed while its file is still being made: a clip's fragments are sent as the
+// encoder finishes them (creation-defer-length), and the length is declared with the last,
+// together with what is known only then (the measured quality; the server takes
+// Upload-Metadata on that PATCH). Ours rather than tus-js-client's deferred mode, which
+// pulls from a reader, where here the encoder pushes.
+// Each piece is sent once, in order; a failed request waits (retry.js), asks the server for
+// its offset (HEAD) and sends only what it lacks. Until `finish`, the upload is never
+// complete on the server, and `abort` deletes it.
+import { MAX_ATTEMPTS, retryable, retryDelayMs } from "./retry.js";
+import { describeRefusal, recordPatch } from "./upload.js";
+
+const TUS = { "Tus-Resumable": "1.0.0" };
+const live = new Set();  // streams not yet finished: leaving the page asks first
+
+window.addEventListener("beforeunload", (event) => {
+  if (live.size) event.preventDefault();
+});
+
+/** tus Upload-Metadata: `key base64(UTF-8 value)` pairs. */
+export function encodeMetadata(metadata) {
+  return Object.entries(metadata).map(([key, value]) => {
+    const bytes = new TextEncoder().encode(String(value));
+    return `${key} ${btoa(String.fromCharCode(...bytes))}`;
+  }).join(",");
+}
+
+class UploadError extends Error {
+  constructor(status, body = "") {
+    super(describeRefusal(status, body));  // plain language, never a file name
+    this.status = status;
+    this.code = "upload-failed";
+    this.detail = this.message;
+  }
+}
+
+export class StreamUpload {
+  constructor(metadata, { endpoint = "/files/" } = {}) {
+    this.metadata = metadata;
+    this.onProgress = null;  // (sent, total) while `finish` sends what is left
+    this.endpoint = new URL(endpoint, location.href).href;
+    this.url = null;
+    this.offset = 0;  // what the server holds
+    this.queued = 0;  // what has been handed to us
+    this.failure = null;
+    this.aborted = new AbortController();
+    this.chain = Promise.resolve();
+    live.add(this);
+  }
+
+  /** Queue a piece (Blob, ArrayBuffer or typed array) to be sent after the ones before. */
+  append(piece) {
+    const blob = piece instanceof Blob ? piece : new Blob([piece]);
+    const start = this.queued;
+    this.queued += blob.size;
+    this.#then(() => this.#send(blob, start));
+  }
+
+  /**
+   * Send what is queued, declare the length with `metadata`; resolves to the upload URL.
+   * `onProgress(sent, total)` follows what is still to send.
+   */
+  async finish(metadata = {}, onProgress = null) {
+    this.onProgress = onProgress;
+    onProgress?.(this.offset, this.queued);
+    this.#then(() => this.#send(new Blob([]), this.queued, {
+      "Upload-Length": String(this.queued), "Upload-Metadata": encodeMetadata(metadata),
+    }));
+    await this.chain;
+    live.delete(this);
+    if (this.failure) throw this.failure;
+    return this.url;
+  }
+
+  /** Stop, and ask the server to delete what it received (it expires anyway if that fails). */
+  async abort() {
+    live.delete(this);
+    this.aborted.abort();
+    await this.chain.catch(() => {});
+    if (this.url) await fetch(this.url, { method: "DELETE", headers: TUS }).catch(() => {});
+  }
+
+  #then(step) {
+    this.chain = this.chain.then(async () => {
+      if (this.failure || this.aborted.signal.aborted) return;
+      try {
+        await step();
+      } catch (error) {
+        this.failure = error;
+      }
+    });
+  }
+
+  async #create() {
+    const response = await this.#request(this.endpoint, "POST", {
+      "Upload-Defer-Length": "1", "Upload-Metadata": encodeMetadata(this.metadata),
+    });
+    if (response.status !== 201) throw await failed(response);
+    this.url = new URL(response.headers.get("Location"), this.endpoint).href;
+  }
+
+  // `blob` holds the bytes from `start` on; send whatever of them the server lacks.
+  async #send(blob, start, headers = {}) {
+    let attempt = 0;
+    for (;;) {
+      try {
+        if (!this.url) await this.#create();
+        const body = blob.slice(this.offset - start);
+        const started = performance.now();
+        const response = await this.#request(this.url, "PATCH", {
+          "Content-Type": "application/offset+octet-stream", "Upload-Offset": String(this.offset), ...headers,
+        }, body);
+        if (response.status !== 204) throw await failed(response);
+        const offset = Number(response.headers.get("Upload-Offset"));
+        recordPatch(offset - this.offset, (performance.now() - started) / 1000);
+        this.offset = offset;
+        this.onProgress?.(offset, this.queued);
+        return;
+      } catch (error) {
+        if (this.aborted.signal.aborted || !retryable(error.status) || attempt >= MAX_ATTEMPTS) throw error;
+        await this.#wait(retryDelayMs(attempt++, error.retryAfter));
+        if (this.url) await this.#serverOffset().catch(() => {});
+      }
+    }
+  }
+
+  async #serverOffset() {
+    const response = await this.#request(this.url, "HEAD", {});
+    if (response.ok) this.offset = Number(response.headers.get("Upload-Offset"));
+  }
+
+  async #wait(ms) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    if (navigator.onLine === false) {
+      await new Promise((resolve) => window.addEventListener("online", resolve, { once: true }));
+    }
+  }
+
+  #request(url, method, headers, body = null) {
+    return fetch(url, { method, headers: { ...TUS, ...headers }, body, signal: this.aborted.signal })
+      .catch((error) => {
+        throw this.aborted.signal.aborted ? error : new UploadError(0);
+      });
+  }
+}
+
+async function failed(response) {
+  const error = new UploadError(response.status, await response.text().catch(() => ""));
+  error.retryAfter = response.headers.get("Retry-After");
+  return error;
+}

@@ -1,0 +1,81 @@
+"""Outputs streamed while they are encoded: the upload is fed by the engine, completed with
+the output's measures only once it ships, and deleted whenever it does not."""
+
+import asyncio
+
+import msgspec
+import pytest
+
+from client.core.pipeline import Job, send
+from client.core.steering import Steering
+
+from .fakes import FakeBlob, FakeTranscoder, FakeUploader
+from .test_pipeline import VIDEO, ports_for
+
+
+def streamed(behaviour, uploader=None, steering=None, priority="routine"):
+    ports = ports_for(transcoder=FakeTranscoder(behaviour, streaming={"webcodecs"}),
+                      uploader=uploader or FakeUploader())
+    ports = msgspec.structs.replace(ports, steering=steering or Steering(stream=True))
+    job = Job(file=FakeBlob(VIDEO.size, "original"), facts=VIDEO, priority=priority)
+    return asyncio.run(send(job, ports)), ports
+
+
+def test_a_streamed_output_is_stored_as_it_is_made_and_not_sent_again():
+    status, ports = streamed({"webcodecs": 5_000_000})
+    [stream] = ports.uploader.streams
+    assert stream.handle and stream.handle[0].label == "init"  # the engine fed it
+    assert status.state == "done" and status.upload_url == stream.url
+    assert [blob.label for blob, _ in ports.uploader.sent] == ["poster"]  # the video is not sent again
+    # Described at creation; what is measured arrives with the length.
+    assert stream.metadata["filename"] == "wound left heel.mp4" and stream.metadata["compressed"] == "1"
+    assert stream.metadata["engine"] == "webcodecs" and "ssim" not in stream.metadata
+    assert stream.finished == {"ssim": "0.9900", "bitrate": "2764800", "probe_s": "0.75"}
+    assert status.message == "Sent 5.0 MB (was 20.0 MB, 75% smaller)."
+
+
+@pytest.mark.parametrize("behaviour", [
+    {"webcodecs": (5_000_000, 0.90), "ffmpeg-mt": 4_000_000},  # the gate refuses it
+    {"webcodecs": "fail:below-floor", "ffmpeg-mt": 4_000_000},  # the early verdict
+    {"webcodecs": "fail:encoder-error", "ffmpeg-mt": 4_000_000},
+])
+def test_an_output_that_does_not_ship_leaves_no_upload_behind(behaviour):
+    status, ports = streamed(behaviour)
+    [stream] = ports.uploader.streams
+    assert stream.aborted and stream.finished is None
+    assert status.state == "done" and ports.transcoder.engines == ["webcodecs", "ffmpeg-mt"]
+    assert ports.uploader.sent[0][0].label == "encoded-by-ffmpeg-mt"  # x264 does not stream (yet)
+
+
+def test_an_output_larger_than_the_original_is_deleted_and_the_original_sent():
+    _, ports = streamed({"webcodecs": 30_000_000})
+    assert ports.uploader.streams[0].aborted
+    assert ports.uploader.sent[0][1]["reason"] == "not-smaller"
+
+
+def test_a_stream_that_cannot_complete_falls_back_to_sending_the_output_whole():
+    status, ports = streamed({"webcodecs": 5_000_000}, uploader=FakeUploader(stream_fail="unreachable"))
+    assert ports.uploader.streams[0].aborted
+    blob, meta = ports.uploader.sent[0]
+    assert blob.label == "encoded-by-webcodecs" and meta["ssim"] == "0.9900" and status.state == "done"
+
+
+def test_cancelling_deletes_the_partial_upload():
+    ports = ports_for(transcoder=FakeTranscoder({"webcodecs": "hang"}, streaming={"webcodecs"}))
+    ports = msgspec.structs.replace(ports, steering=Steering(stream=True))
+    job = Job(file=FakeBlob(VIDEO.size, "original"), facts=VIDEO, priority="routine")
+
+    async def cancel_midway():
+        task = asyncio.ensure_future(send(job, ports))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_midway())
+    assert ports.uploader.streams[0].aborted
+
+
+def test_without_the_streaming_flag_the_output_is_sent_whole_once_made():
+    _, ports = streamed({"webcodecs": 5_000_000}, steering=Steering())
+    assert ports.uploader.streams == [] and ports.uploader.sent[0][0].label == "encoded-by-webcodecs"
