@@ -128,10 +128,16 @@ export class StreamUpload {
     if (response.ok) this.offset = Number(response.headers.get("Upload-Offset"));
   }
 
+  // The back-off, then (offline) the return of the network; `abort` cuts either short.
   async #wait(ms) {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    if (navigator.onLine === false) {
-      await new Promise((resolve) => window.addEventListener("online", resolve, { once: true }));
+    const { signal } = this.aborted;
+    const until = (register) => new Promise((resolve) => {
+      signal.addEventListener("abort", resolve, { once: true });
+      register(resolve);
+    });
+    await until((resolve) => setTimeout(resolve, ms));
+    if (navigator.onLine === false && !signal.aborted) {
+      await until((resolve) => window.addEventListener("online", resolve, { once: true }));
     }
   }
 
