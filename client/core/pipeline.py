@@ -341,12 +341,8 @@ async def _stored(stream: Stream, encoded: Encoded, view: StatusView) -> str | N
     """Complete a streamed upload with the output's measures, once the fragments still
     queued (a link slower than the encoder) are sent; None if that failed (the output is
     then sent whole, like any other)."""
-    def on_sent(done: int, total: int) -> None:
-        pct = percent_of(done, total)
-        view.show(Status(state="uploading", message=messages.uploading(pct, None), percent=pct))
-
     try:
-        return await stream.finish(measures(encoded), on_sent)
+        return await stream.finish(measures(encoded), _uploading(view))
     except UploadFailed:
         return None
 
@@ -410,10 +406,7 @@ async def deliver(
     note = messages.why_original(outcome.reason)
     prefix = f"{note} " if note else ""
 
-    def on_sent(done: int, total: int) -> None:
-        pct = percent_of(done, total)
-        view.show(Status(state="uploading", message=messages.uploading(pct, note), percent=pct))
-
+    on_sent = _uploading(view, note)
     if outcome.upload_url is not None:  # streamed while it was encoded: stored already
         url = outcome.upload_url
         if on_url:
@@ -465,6 +458,15 @@ async def _send_poster(job: Job, video: Any, video_url: str, media: MediaInfo, p
         return await ports.uploader.upload(still.blob, meta, lambda _done, _total: None)
     except (TranscodeFailed, UploadFailed):
         return None
+
+
+def _uploading(view: StatusView, note: str | None = None) -> Callable[[int, int], None]:
+    """What an upload's progress shows: "Uploading… N%", after ``note`` (why the original)."""
+    def on_sent(done: int, total: int) -> None:
+        pct = percent_of(done, total)
+        view.show(Status(state="uploading", message=messages.uploading(pct, note), percent=pct))
+
+    return on_sent
 
 
 def _finish(view: StatusView, status: Status) -> Status:

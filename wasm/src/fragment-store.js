@@ -8,6 +8,7 @@
 //   first and last video frame, null without one), frames (video frames)}], done, frames}.
 // The page reads both back to upload the pieces (and, later, to resume an encode from the first
 // GOP not stored). Dedicated workers only (createSyncAccessHandle).
+import { sha256Hex } from "./digest.js";
 import { EngineError } from "./jobs.js";
 import { FragmentSplitter, sampleCount, videoTrackId } from "./fragments.js";
 
@@ -15,7 +16,6 @@ const STREAM_KEY = /^[A-Za-z0-9_-]{1,64}$/;  // a random id from the caller, nev
 const OUTPUT = "output.mp4";
 const text = new TextEncoder();
 
-const hex = (digest) => Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 const scalars = (options) => Object.fromEntries(
   Object.entries(options).filter(([, value]) => value === null || typeof value !== "object"));
 
@@ -113,7 +113,7 @@ export class FragmentStore {
       if (init) this.videoTrack = videoTrackId(bytes);
       const frames = init ? 0 : sampleCount(bytes, this.videoTrack);
       const times = this.videoTimes.splice(0, frames);
-      const sha256 = hex(await crypto.subtle.digest("SHA-256", bytes));
+      const sha256 = await sha256Hex(bytes);
       const piece = {
         index: this.manifest.pieces.length, offset: this.size, size: bytes.length, sha256,
         mediaStart: times.length ? times[0] : null, mediaEnd: times.length ? times.at(-1) : null, frames,

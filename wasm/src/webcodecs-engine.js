@@ -1,4 +1,5 @@
 // WebCodecs engine, main-thread side: runs webcodecs-worker.js for one video.
+import { sha256Hex } from "./digest.js";
 import { workerJob } from "./jobs.js";
 
 const WORKER = new URL("./webcodecs-worker.js", import.meta.url);
@@ -39,7 +40,7 @@ export function transcodeWebCodecs(file, { encoder, stallMs, onTime, stream = nu
     }),
   }).then(async (result) => {
     // What was streamed, on the console for QA (the e2e tests compare it with what arrived).
-    if (stream) console.info(`medpress stream: ${pieces.length} pieces, ${result.blob.size} bytes, sha256 ${await sha256(result.blob)}`);
+    if (stream) console.info(`medpress stream: ${pieces.length} pieces, ${result.blob.size} bytes, sha256 ${await sha256Hex(await result.blob.arrayBuffer())}`);
     return result;
   }, (error) => {
     if (error?.code === "below-floor" && verdict) {
@@ -49,11 +50,6 @@ export function transcodeWebCodecs(file, { encoder, stallMs, onTime, stream = nu
     }
     throw error;
   }).finally(() => stream && forgetStream(options.streamKey));
-}
-
-async function sha256(blob) {
-  const digest = await crypto.subtle.digest("SHA-256", await blob.arrayBuffer());
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 // The pieces kept in the Origin Private File System are not needed once the job is over.
