@@ -13,6 +13,7 @@ import js
 from client import flags
 from client.browser import page
 from client.browser.bridge import glue, persistent
+from client.browser.camera import Camera
 from client.browser.device_watch import DeviceWatch
 from client.browser.engines import BrowserTranscoder, Prober
 from client.browser.flag_feed import FlagFeed, installation_id
@@ -65,6 +66,7 @@ class App:
             record=self.recorder,
         )
         self.queue = QueuePage(ports, ports.view)
+        self.camera = Camera(self.queue)
         self.device = DeviceWatch(self.on_device, overrides.hidden_grace_s or HIDDEN_GRACE_S)
         self.flags = FlagFeed(lambda _state: self.steer())
         self.preset_chosen = False  # the person picked a preset: the flags no longer set it
@@ -86,6 +88,7 @@ class App:
             target.addEventListener(event, listener)
         self.steer()  # the flags kept from the last visit (or none: the safe side) until fresh
         self.device.start()
+        asyncio.ensure_future(self.camera.attach())  # Record, where there is a camera
         js.document.documentElement.dataset.python = "attached"  # for QA: Python is wired up
         self._adding = asyncio.ensure_future(self._begin())
 
@@ -99,6 +102,7 @@ class App:
         self.queue.main_view.show(page.ready_status())
         glue.keepAssets()  # for the next visit's start (public/sw.js); nobody waits for it
         await self.queue.restore()
+        await self.camera.recover()  # recordings a reload cut short: finished from what was stored
         files = page.selected_files()
         if files:
             await self.queue.add(files, page.priority(), page.preset())

@@ -35,7 +35,7 @@ from client.core.planner import (
 from client.core.ports import Encoded, Stream, TranscodeFailed
 from client.core.presets import PRESETS
 from client.core.rate import Choice, whole
-from client.core.webcodecs import webcodecs_config
+from client.core.webcodecs import resumed_bitrate, webcodecs_config
 
 
 class Prober:
@@ -100,16 +100,22 @@ class BrowserTranscoder:
         floor, and give up within the first seconds if the output clearly cannot. With
         ``stream``, each fragment of the output is sent as soon as it is made."""
         stall_ms = int(plan.stall_s * 1000)
-        chosen, probe_s = await self._webcodecs_rate(file, plan, stall_ms)
-        if out_of_reach(plan, chosen):
-            raise TranscodeFailed("webcodecs:below-floor")
-        encode_plan = msgspec.structs.replace(plan, video_bitrate=int(chosen.setting))
+        # The floor itself, not the gate: an output's first seconds can read below the whole
+        # (its rate control settling), and a false abandon hands the clip to an engine 4-5
+        # times slower, where a missed one costs only the rest of this encode.
+        floor = PRESETS[plan.preset].min_ssim if plan.preset is not None else None
+        # An output this job began before a pause or a reload goes on at its own bitrate.
+        kept = resumed_bitrate(await stream.kept(), plan, floor) if stream is not None else None
+        bitrate, probe_s = kept, None
+        if bitrate is None:
+            chosen, probe_s = await self._webcodecs_rate(file, plan, stall_ms)
+            if out_of_reach(plan, chosen):
+                raise TranscodeFailed("webcodecs:below-floor")
+            bitrate = int(chosen.setting)
+        encode_plan = msgspec.structs.replace(plan, video_bitrate=bitrate)
         config = webcodecs_config(encode_plan)
-        if plan.preset is not None:
-            # The floor itself, not the gate: an output's first seconds can read below the
-            # whole (its rate control settling), and a false abandon hands the clip to an
-            # engine 4-5 times slower, where a missed one costs only the rest of this encode.
-            config["abandonBelow"] = PRESETS[plan.preset].min_ssim
+        if floor is not None:
+            config["abandonBelow"] = floor
         with callbacks(on_progress) as (time_proxy,):
             options = js_object({"encoder": config, "stallMs": stall_ms})
             options.onTime = time_proxy

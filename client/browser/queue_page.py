@@ -5,7 +5,7 @@ while the page's own status line follows the current clip (``client.core.rows``)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ import msgspec
 from client.browser import keeper
 from client.browser.bridge import JsFailure, callbacks, glue, js_object, settled
 from client.browser.page import facts_of
-from client.core import events, messages, queue, rows
+from client.core import events, messages, queue, recording, rows
 from client.core.device import DeviceState, Directives, preset_for
 from client.core.keeping import (
     Kept,
@@ -27,7 +27,9 @@ from client.core.keeping import (
     kept_output,
     prepared_from,
 )
-from client.core.pipeline import Job, Ports, Prepared, deliver, prepare, preview
+from client.core.media import FileFacts
+from client.core.pipeline import PAUSE, Job, Outcome, Ports, Prepared, deliver, prepare, preview
+from client.core.ports import Encoded, UploadFailed
 from client.core.progress import Status, percent_of
 from client.core.steering import Steering
 
@@ -97,7 +99,7 @@ class QueuePage:
                 continue
             item_id = str(js.crypto.randomUUID())
             self.numbered += 1
-            job = Job(file=file, facts=facts_of(file), priority=priority, preset=preset)  # type: ignore[arg-type]
+            job = Job(file=file, facts=facts_of(file), priority=priority, preset=preset, key=item_id)  # type: ignore[arg-type]
             self.clips[item_id] = Clip(self.numbered, file, job, Status(state="ready", message=messages.READY))
             self.dispatch(queue.Added(item_id, fingerprint))
             if glue.isBypassed(file):  # "Send original now" took it before Python loaded
@@ -108,6 +110,53 @@ class QueuePage:
             self._preview(added)
         if added:  # in the background: Start never waits for a copy of a large original
             asyncio.ensure_future(self._keep_originals(added))
+
+    def add_recorded(self, key: str, about: recording.About,
+                     finish: Callable[[Callable[[int, int], None]], Awaitable[recording.Recorded]],
+                     recovered: bool = False) -> None:
+        """A recording from the page's camera joins the queue while its upload is finished
+        (it was sent as it was made): ``finish(on_progress)`` completes it, then its poster
+        follows as for any video. Its random ``key`` is its fingerprint, so a row kept from
+        before a reload is taken up rather than listed twice."""
+        same = next((i for i in self.queue.items if i.fingerprint == key), None)
+        if same is not None and rows.arrived(same):
+            return
+        item_id = same.id if same is not None else str(js.crypto.randomUUID())
+        if item_id not in self.clips:
+            self.numbered += 1
+            job = Job(file=None, facts=FileFacts(name=about.name, size=0, mime="video/mp4"),
+                      priority=about.priority, preset=about.preset)  # type: ignore[arg-type]
+            self.clips[item_id] = Clip(self.numbered, None, job,
+                                       Status(state="uploading", message=recording.finishing(0), percent=0.0))
+        self.dispatch(queue.Recorded(item_id, key))
+        view = ItemView(self, item_id)
+
+        def progress(sent: int, total: int) -> None:
+            pct = percent_of(sent, total)
+            view.show(Status(state="uploading", message=recording.finishing(pct), percent=pct))
+
+        async def finished() -> None:
+            try:
+                done = await finish(progress)
+            except (JsFailure, UploadFailed) as failure:
+                self.dispatch(queue.Failed(item_id, recording.upload_failed(failure.detail)))
+                return
+            clip = self.clips[item_id]
+            clip.job = msgspec.structs.replace(clip.job, facts=FileFacts(name=about.name, size=done.size,
+                                                                         mime="video/mp4"))
+            outcome = Outcome(encoded=Encoded(blob=done.head, size=done.size), reason=recording.REASON,
+                              engine=recording.ENGINE, preset=about.preset, upload_url=done.url)
+            clip.prepared = Prepared(outcome=outcome, media=recording.media_of(about, done.duration))
+            clip.output = kept_output(clip.prepared, False)
+            self._save()
+            sent = await deliver(clip.job, clip.prepared, msgspec.structs.replace(self.ports, view=recording.Unseen()),
+                                 blob=done.head)  # stored already: only its poster is sent
+            self.dispatch(queue.Recorded(item_id, key))  # uploading again, whatever happened meanwhile
+            view.show(Status(state="done", message=recording.stored(done.size, done.duration, recovered),
+                             percent=100.0, upload_url=done.url, poster_url=sent.poster_url))
+            self.dispatch(queue.Uploaded(item_id, done.url))
+
+        self._spawn(item_id, finished())
 
     async def _keep_originals(self, item_ids: list[str]) -> None:
         """A copy of each original, where the quota allows, so that a reload can go on."""
@@ -143,7 +192,8 @@ class QueuePage:
             if saved is None:
                 continue
             file = await keeper.read_original(item.id) if saved.original_kept else None
-            job = Job(file=file, facts=facts(saved), priority=saved.priority, preset=saved.preset)  # type: ignore[arg-type]
+            job = Job(file=file, facts=facts(saved), priority=saved.priority, preset=saved.preset,  # type: ignore[arg-type]
+                      key=item.id)
             clip = Clip(saved.number, file, job, Status(state="ready", message=messages.queue_text("restored")),
                         original_kept=file is not None, output=saved.output)
             clip.upload_url = await keeper.upload_for(item.fingerprint)
@@ -280,7 +330,7 @@ class QueuePage:
         clip = self.clips[effect.item_id]
         if isinstance(effect, queue.StopWork):
             if clip.task and not clip.task.done():
-                clip.task.cancel("pause" if effect.keep else "stop")
+                clip.task.cancel(PAUSE if effect.keep else "stop")
             if not effect.keep:
                 clip.upload_url = None  # let go: the server drops (or expires) the partial upload
         elif isinstance(effect, queue.StartCompression):

@@ -10,6 +10,7 @@ import js
 
 from client.browser.bridge import JsFailure, callbacks, glue, js_object, settled
 from client.core.link import Sample, Uplink, uplink
+from client.core.pipeline import PAUSE
 from client.core.ports import UploadFailed
 
 
@@ -39,10 +40,22 @@ class TusStream:
     def abort(self) -> None:
         self.handle.abort()  # runs on in JS: safe from a cancelled task
 
+    def suspend(self) -> None:
+        self.handle.suspend()
+
+    async def kept(self) -> dict[str, Any] | None:
+        if self.handle.key is None:
+            return None
+        try:
+            plan = await settled(glue.keptStreamPlan(self.handle.key))
+        except JsFailure:
+            return None
+        return None if plan is None else plan.to_py()
+
 
 class TusUploader:
-    def stream(self, metadata: dict[str, str]) -> TusStream:
-        return TusStream(glue.openStream(js_object(metadata)))
+    def stream(self, metadata: dict[str, str], key: str | None = None) -> TusStream:
+        return TusStream(glue.openStream(js_object(metadata), key))
 
     async def upload(
         self,
@@ -75,5 +88,5 @@ class TusUploader:
             except asyncio.CancelledError as cancelled:
                 # Paused: stop sending but keep what the server holds, to resume from its
                 # offset. Otherwise stop and ask the server to drop the partial upload.
-                controller.abort("pause" if "pause" in cancelled.args else "stop")
+                controller.abort(PAUSE if PAUSE in cancelled.args else "stop")
                 raise

@@ -69,6 +69,10 @@ class Job(msgspec.Struct, frozen=True):
     facts: FileFacts
     priority: Priority
     preset: str = DEFAULT_PRESET
+    # A random id (the queue item's, never a name) under which a streamed output is kept
+    # while it is made, so that after a pause or a reload its encode and upload go on from
+    # the last fragment kept; None: nothing is kept.
+    key: str | None = None
 
 
 class Outcome(msgspec.Struct, frozen=True):
@@ -268,10 +272,12 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
     """The engines in order until one makes an output that meets the preset's floor;
     None when the budget runs out. An engine that streams sends its fragments as it makes
     them; an output that does not ship (below the floor, failed, over budget, cancelled)
-    has its partial upload deleted, and none is ever completed on the server."""
+    has its partial upload deleted, and none is ever completed on the server. A pause keeps
+    both, for the encode to go on after its last fragment when the clip is resumed."""
     deadline = ports.clock() + attempt.budget_s
     tries = [(engine, attempt) for engine in attempt.engines]
     reason = "compression-failed"
+    afresh = False
     while tries:
         engine, step = tries.pop(0)
         remaining = deadline - ports.clock()
@@ -300,10 +306,19 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
             ports.record(events.CompressionFailed, code="over-budget", seconds=ports.clock() - started, **facts)
             ports.transcoder.cancel()
             return None
+        except asyncio.CancelledError as cancelled:
+            if stream is not None and PAUSE in cancelled.args:
+                stream.suspend()
+                stream = None
+            raise
         finally:
             if stream is not None and stored is None:
                 stream.abort()
         ports.record(events.CompressionFailed, code=code, seconds=seconds, **facts)
+        if code == RESUME_MISMATCH and not afresh:  # what was kept cannot be continued: start it over
+            afresh = True
+            tries.insert(0, (engine, step))
+            continue
         if code != "below-floor":
             reason = "compression-failed"
             continue  # the next engine, or the original
@@ -328,13 +343,17 @@ async def _encode(
     return encoded, None if meets_floor(encoded, step) else "below-floor"
 
 
+PAUSE = "pause"  # the message a paused clip's work is cancelled with (a queue StopWork that keeps)
+RESUME_MISMATCH = "webcodecs:resume-mismatch"  # a kept output's encoder no longer says the same
+
+
 def _stream(job: Job, engine: str, step: Plan, ports: Ports) -> Stream | None:
     """An upload to feed while ``engine`` encodes, where it streams and the flags allow."""
     if not (ports.steering.stream and ports.transcoder.streams(engine)):
         return None
     described = Outcome(encoded=None, reason="compressed", engine=engine, preset=step.preset,
                         uplink_kbps=step.uplink.kbps, arrival_s=step.arrival_s)
-    return ports.uploader.stream(upload_metadata(job, described, streamed=True))
+    return ports.uploader.stream(upload_metadata(job, described, streamed=True), job.key)
 
 
 async def _stored(stream: Stream, encoded: Encoded, view: StatusView) -> str | None:

@@ -103,10 +103,20 @@ class Stream(Protocol):
     def abort(self) -> None:
         """Stop at once and ask the server to delete what it received."""
 
+    def suspend(self) -> None:
+        """Stop at once, keeping what the server received and what was made so far: a later
+        stream under the same key goes on from them (a pause)."""
+
+    async def kept(self) -> dict[str, Any] | None:
+        """The encoder options of an output kept under this stream's key from an earlier run
+        that a new one can go on from (after a pause or a reload), or None."""
+
 
 class Uploader(Protocol):
-    def stream(self, metadata: dict[str, str]) -> Stream:
-        """A new upload to feed while its file is made (created with the first bytes)."""
+    def stream(self, metadata: dict[str, str], key: str | None = None) -> Stream:
+        """A new upload to feed while its file is made (created with the first bytes). With
+        ``key`` (a random id, never a name), what is made is kept under it until the upload
+        is finished or aborted, and a stream under the same key later goes on from it."""
 
     async def upload(
         self,

@@ -114,6 +114,16 @@ class FileFound(msgspec.Struct, frozen=True, tag=True):
     item_id: str
 
 
+class Recorded(msgspec.Struct, frozen=True, tag=True):
+    """A recording from the page's camera, sent while it was made: it joins the queue (or
+    takes up its row kept from before a reload, by its key as fingerprint) uploading, whatever
+    the queue is doing, since its upload only has to be finished. Nothing is started for it:
+    the adapter finishes it and reports Uploaded or Failed."""
+
+    item_id: str
+    fingerprint: str
+
+
 Event = (
     Start
     | Halt
@@ -128,6 +138,7 @@ Event = (
     | Bypass
     | FileMissing
     | FileFound
+    | Recorded
 )
 
 
@@ -197,6 +208,8 @@ def _apply(queue: Queue, event: Event) -> tuple[Queue, list[Effect]]:
             return queue, []
         added = Item(id=event.item_id, fingerprint=event.fingerprint)
         return msgspec.structs.replace(queue, items=(*queue.items, added)), []
+    if isinstance(event, Recorded):
+        return _recorded(queue, event), []
     item = queue.item(event.item_id)
     if item is None:
         return queue, []
@@ -235,6 +248,16 @@ def _apply(queue: Queue, event: Event) -> tuple[Queue, list[Effect]]:
     if isinstance(event, FileFound) and item.state == "needs-file":
         return _running(_set(queue, item, state="waiting")), []
     return queue, []  # an event that does not apply to the item's state changes nothing
+
+
+def _recorded(queue: Queue, event: Recorded) -> Queue:
+    item = queue.item(event.item_id)
+    if item is None:
+        added = Item(id=event.item_id, fingerprint=event.fingerprint, state="uploading", output_ready=True)
+        return msgspec.structs.replace(queue, items=(*queue.items, added))
+    if item.state in FINAL:
+        return queue
+    return _set(queue, item, state="uploading", output_ready=True, problem=None)
 
 
 def _schedule(queue: Queue) -> tuple[Queue, list[Effect]]:

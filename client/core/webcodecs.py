@@ -29,6 +29,20 @@ def codec_string(width: int, height: int, fps: float, bitrate: int) -> str:
     return f"avc1.6400{LEVELS[-1][0]:02x}"  # beyond 5.2: let the browser decide
 
 
+def resumed_bitrate(kept: dict[str, Any] | None, plan: Plan, floor: float | None) -> int | None:
+    """The bitrate to go on at when ``kept`` (the encoder options of an output an earlier run
+    left unfinished) was made for this same job: same size, frame rate, keyframe interval and
+    floor. Its rate probe is then not run again, and the engine continues after its last
+    fragment; None: start over."""
+    if not kept or not isinstance(kept.get("bitrate"), int):
+        return None
+    same = {
+        "width": plan.width, "height": plan.height, "framerate": plan.fps, "keyIntervalS": KEY_INTERVAL_S,
+        "abandonBelow": floor,
+    }
+    return kept["bitrate"] if all(kept.get(name) == value for name, value in same.items()) else None
+
+
 def webcodecs_config(plan: Plan) -> dict[str, Any]:
     return {
         "codec": codec_string(plan.width, plan.height, plan.fps, plan.video_bitrate),

@@ -6,11 +6,18 @@
 // Each piece is sent once, in order; a failed request waits (retry.js), asks the server for
 // its offset (HEAD) and sends only what it lacks. Until `finish`, the upload is never
 // complete on the server, and `abort` deletes it.
+// With a `key`, the file being made is kept in the Origin Private File System under
+// streams/<key>/ (by its maker: fragment-store.js), and this upload's URL beside it
+// (upload.json), so that after a pause or a reload the maker can go on from its last piece and
+// the upload from the server's offset (`begin(true)`). Finishing or aborting removes them all.
 import { MAX_ATTEMPTS, retryable, retryDelayMs } from "./retry.js";
 import { describeRefusal, recordPatch } from "./upload.js";
 
 const TUS = { "Tus-Resumable": "1.0.0" };
 const live = new Set();  // streams not yet finished: leaving the page asks first
+const clearing = new Map();  // key → the removal of what an ended stream kept under it
+const UPLOAD = "upload.json";
+const REMOVE_TRIES = 10, REMOVE_WAIT_MS = 200;  // a stopped worker lets go of its files soon after
 
 window.addEventListener("beforeunload", (event) => {
   if (live.size) event.preventDefault();
@@ -34,8 +41,11 @@ class UploadError extends Error {
 }
 
 export class StreamUpload {
-  constructor(metadata, { endpoint = "/files/" } = {}) {
+  constructor(metadata, { endpoint = "/files/", key = null } = {}) {
     this.metadata = metadata;
+    this.key = key;
+    /** Resolves once what an earlier stream under this key kept is cleared away. */
+    this.ready = clearing.get(key) ?? Promise.resolve();
     this.onProgress = null;  // (sent, total) while `finish` sends what is left
     this.endpoint = new URL(endpoint, location.href).href;
     this.url = null;
@@ -45,6 +55,26 @@ export class StreamUpload {
     this.aborted = new AbortController();
     this.chain = Promise.resolve();
     live.add(this);
+  }
+
+  /**
+   * Before the first piece: whether the pieces kept under the key are being continued
+   * (`resumed`: go on with the upload begun for them, from the server's offset; if the server
+   * no longer has it, a new one is made) or not (an upload begun earlier is deleted). Either
+   * way every piece is then appended from the first: what the server holds is not sent again.
+   */
+  begin(resumed) {
+    this.#then(async () => {
+      const kept = this.key && await keptUrl(this.key);
+      if (!kept) return;
+      if (!resumed) {
+        fetch(kept, { method: "DELETE", headers: TUS }).catch(() => {});
+        return;
+      }
+      this.url = kept;
+      // Gone (expired, deleted): start anew. Unreachable: the first piece's retries find out.
+      if (!(await this.#serverOffset().catch(() => true))) this.url = null;
+    });
   }
 
   /** Queue a piece (Blob, ArrayBuffer or typed array) to be sent after the ones before. */
@@ -68,6 +98,7 @@ export class StreamUpload {
     await this.chain;
     live.delete(this);
     if (this.failure) throw this.failure;
+    this.#clear();
     return this.url;
   }
 
@@ -76,7 +107,23 @@ export class StreamUpload {
     live.delete(this);
     this.aborted.abort();
     await this.chain.catch(() => {});
+    this.#clear();
     if (this.url) await fetch(this.url, { method: "DELETE", headers: TUS }).catch(() => {});
+  }
+
+  /** Stop sending, keeping the upload and what the key holds: a later stream goes on from them. */
+  suspend() {
+    live.delete(this);
+    this.aborted.abort();
+  }
+
+  #clear() {
+    if (!this.key) return;
+    const key = this.key;
+    const removal = removeKept(key).finally(() => {
+      if (clearing.get(key) === removal) clearing.delete(key);
+    });
+    clearing.set(key, removal);
   }
 
   #then(step) {
@@ -96,10 +143,12 @@ export class StreamUpload {
     });
     if (response.status !== 201) throw await failed(response);
     this.url = new URL(response.headers.get("Location"), this.endpoint).href;
+    if (this.key) await keepUrl(this.key, this.url).catch(() => {});  // at worst, a reload starts over
   }
 
   // `blob` holds the bytes from `start` on; send whatever of them the server lacks.
   async #send(blob, start, headers = {}) {
+    if (this.offset >= start + blob.size && !headers["Upload-Length"]) return;  // the server has it
     let attempt = 0;
     for (;;) {
       try {
@@ -123,9 +172,11 @@ export class StreamUpload {
     }
   }
 
+  // The server's offset, if it still has the upload (true).
   async #serverOffset() {
     const response = await this.#request(this.url, "HEAD", {});
     if (response.ok) this.offset = Number(response.headers.get("Upload-Offset"));
+    return response.ok;
   }
 
   // The back-off, then (offline) the return of the network; `abort` cuts either short.
@@ -153,4 +204,43 @@ async function failed(response) {
   const error = new UploadError(response.status, await response.text().catch(() => ""));
   error.retryAfter = response.headers.get("Retry-After");
   return error;
+}
+
+// streams/<key>/ in the Origin Private File System (null if absent and not `create`).
+async function keptDir(key, create = false) {
+  try {
+    const streams = await (await navigator.storage.getDirectory()).getDirectoryHandle("streams", { create });
+    return await streams.getDirectoryHandle(key, { create });
+  } catch {
+    return null;
+  }
+}
+
+async function keptUrl(key) {
+  try {
+    const file = await (await (await keptDir(key)).getFileHandle(UPLOAD)).getFile();
+    return JSON.parse(await file.text()).url ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function keepUrl(key, url) {
+  const writable = await (await (await keptDir(key, true)).getFileHandle(UPLOAD, { create: true })).createWritable();
+  await writable.write(JSON.stringify({ url }));
+  await writable.close();
+}
+
+/** Removes streams/<key>/, waiting a little for a stopped worker to let go of its files. */
+export async function removeKept(key) {
+  for (let attempt = 0; attempt < REMOVE_TRIES; attempt++) {
+    try {
+      const streams = await (await navigator.storage.getDirectory()).getDirectoryHandle("streams");
+      await streams.removeEntry(key, { recursive: true });
+      return;
+    } catch (error) {
+      if (error?.name === "NotFoundError") return;
+      await new Promise((resolve) => setTimeout(resolve, REMOVE_WAIT_MS));
+    }
+  }
 }

@@ -63,3 +63,13 @@ def ssim_planes(output: Path, source: Path) -> dict[str, float]:
     found = dict(re.findall(r"\b(Y|U|V|All):([0-9.]+)", result.stderr.rpartition("SSIM ")[2]))
     assert "All" in found, result.stderr[-2000:]
     return {plane: float(value) for plane, value in found.items()}
+
+
+def frame_count(path: Path) -> int:
+    """The video frames ffprobe decodes in ``path`` (a fragmented MP4 declares no count)."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+         "stream=nb_read_frames", "-of", "csv=p=0", str(path)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return int(out.strip())

@@ -120,3 +120,109 @@ export function sampleCount(fragment, trackId) {
   }
   return count;
 }
+
+// What an encode resumed after a reload needs of the pieces stored before it: where each track
+// ended, to continue its decode times, and the sample descriptions, to check that the new
+// encoder's init segment says the same. Everything below reads or patches moof boxes in place.
+
+const u64 = (bytes, at) => Number(new DataView(bytes.buffer, bytes.byteOffset + at).getBigUint64(0));
+const descend = (bytes, parents, path) => path.reduce(
+  (boxes, type) => boxes.flatMap((box) => child(bytes, box, type)), parents);
+const topLevel = (bytes, type) => children(bytes).filter((box) => box.type === type);
+
+/** Each track's sample descriptions (its stsd box: codec and its configuration), as bytes. */
+export function sampleDescriptions(init) {
+  return descend(init, topLevel(init, "moov"), ["trak", "mdia", "minf", "stbl", "stsd"])
+    .map((box) => init.subarray(box.start, box.end));
+}
+
+/** Whether two init segments describe their tracks' samples identically. */
+export function sameDescriptions(a, b) {
+  const [left, right] = [sampleDescriptions(a), sampleDescriptions(b)];
+  return left.length === right.length && left.every((box, i) => box.length === right[i].length
+    && box.every((byte, j) => byte === right[i][j]));
+}
+
+/** Each track's timescale (ticks per second), by track_ID, from an init segment. */
+export function timescales(init) {
+  const found = new Map();
+  for (const trak of descend(init, topLevel(init, "moov"), ["trak"])) {
+    const [tkhd] = child(init, trak, "tkhd");
+    const [mdhd] = descend(init, [trak], ["mdia", "mdhd"]);
+    if (!tkhd || !mdhd) continue;
+    const v1 = (box) => init[box.start] === 1;
+    // tkhd: see videoTrackId; mdhd: version, flags, two times (4 or 8 bytes each), timescale
+    found.set(u32(init, tkhd.start + (v1(tkhd) ? 20 : 12)), u32(init, mdhd.start + (v1(mdhd) ? 20 : 12)));
+  }
+  return found;
+}
+
+// A traf's track_ID, its tfdt (or null) and the total duration of its samples, in its track's
+// ticks (a sample without a duration of its own takes tfhd's default; mediabunny gives each its own).
+function runOf(bytes, traf) {
+  const [tfhd] = child(bytes, traf, "tfhd");
+  const [tfdt] = child(bytes, traf, "tfdt");
+  const trackId = u32(bytes, tfhd.start + 4);
+  const tfhdFlags = u32(bytes, tfhd.start) & 0xffffff;
+  // tfhd's optional fields, in order: base-data-offset (8), sample-description-index (4),
+  // default-sample-duration (4)
+  const defaultDuration = tfhdFlags & 0x8
+    ? u32(bytes, tfhd.start + 8 + (tfhdFlags & 0x1 ? 8 : 0) + (tfhdFlags & 0x2 ? 4 : 0)) : 0;
+  let duration = 0;
+  for (const trun of child(bytes, traf, "trun")) {
+    const flags = u32(bytes, trun.start) & 0xffffff;
+    const count = u32(bytes, trun.start + 4);
+    let at = trun.start + 8 + (flags & 0x1 ? 4 : 0) + (flags & 0x4 ? 4 : 0);
+    const fields = [0x100, 0x200, 0x400, 0x800].filter((bit) => flags & bit).length;
+    for (let i = 0; i < count; i++, at += 4 * fields) duration += flags & 0x100 ? u32(bytes, at) : defaultDuration;
+  }
+  const decodeTime = tfdt ? (bytes[tfdt.start] === 1 ? u64(bytes, tfdt.start + 4) : u32(bytes, tfdt.start + 4)) : null;
+  return { trackId, tfdt, decodeTime, duration };
+}
+
+const trafs = (bytes) => descend(bytes, topLevel(bytes, "moof"), ["traf"]);
+
+/** Where each track ends after `fragments` (in order): track_ID → decode time (ticks) of its next sample. */
+export function trackEnds(fragments) {
+  const ends = new Map();
+  for (const fragment of fragments) {
+    for (const traf of trafs(fragment)) {
+      const { trackId, decodeTime, duration } = runOf(fragment, traf);
+      ends.set(trackId, (decodeTime ?? ends.get(trackId) ?? 0) + duration);
+    }
+  }
+  return ends;
+}
+
+/** Each track's first decode time (ticks) in a fragment: track_ID → tfdt. */
+export function trackStarts(fragment) {
+  return new Map(trafs(fragment).map((traf) => runOf(fragment, traf)).map(({ trackId, decodeTime }) => [trackId, decodeTime]));
+}
+
+/**
+ * A copy of `fragment` numbered `sequence` (its mfhd) with each track's decode times moved by
+ * `shifts` (track_ID → ticks added to its tfdt), so that fragments made by a second muxer
+ * continue the first one's. Only tfdt version 1 (64-bit) is moved, which is what mediabunny writes.
+ */
+export function continued(fragment, sequence, shifts) {
+  const bytes = fragment.slice();
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  for (const mfhd of descend(bytes, topLevel(bytes, "moof"), ["mfhd"])) view.setUint32(mfhd.start + 4, sequence);
+  for (const traf of trafs(bytes)) {
+    const { trackId, tfdt, decodeTime } = runOf(bytes, traf);
+    const shift = shifts.get(trackId) ?? 0;
+    if (!tfdt || !shift) continue;
+    if (bytes[tfdt.start] !== 1) throw new Error("tfdt version 0 cannot be moved");
+    view.setBigUint64(tfdt.start + 4, BigInt(decodeTime + shift));
+  }
+  return bytes;
+}
+
+/**
+ * `piece` up to the end of its last mdat (empty without one): without a muxer's trailer (an
+ * mfra), which would index a file that is not this one.
+ */
+export function withoutTrailer(piece) {
+  const mdat = children(piece).filter((box) => box.type === "mdat").at(-1);
+  return piece.subarray(0, mdat ? mdat.end : 0);
+}

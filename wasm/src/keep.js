@@ -1,8 +1,10 @@
 // Browser storage for the queue (Python decides what; this only stores and reads back):
 // - IndexedDB "medpress": the queue's state (one record), each clip's original File where
 //   the quota allows, and each clip's tus URL under its name-free fingerprint;
-// - the Origin Private File System: compressed outputs, one file per clip id.
+// - the Origin Private File System: compressed outputs, one file per clip id (and a streamed
+//   output while it is made, under streams/<clip id>/: public/js/stream-upload.js).
 // Keys are random clip ids and fingerprints: never a file name.
+import { removeKept } from "/js/stream-upload.js";
 
 const DB_NAME = "medpress";
 const STORES = ["state", "originals", "uploads"];
@@ -83,6 +85,7 @@ export async function readOutput(id) {
 export async function forget(id) {
   await remove("originals", id).catch(() => {});
   await (await outputs()).removeEntry(id).catch(() => {});
+  await removeKept(id);
 }
 
 /** Bytes this page holds in storage, and the browser's quota for it. */
@@ -95,8 +98,10 @@ export async function usage() {
 export async function forgetAllBut(ids) {
   const keep = new Set(ids);
   const keys = await run("originals", "readonly", (s) => s.getAllKeys());
-  const dir = await outputs();
   const names = [];
-  for await (const name of dir.keys()) names.push(name);
+  for await (const name of (await outputs()).keys()) names.push(name);
+  const streams = await (await navigator.storage.getDirectory()).getDirectoryHandle("streams", { create: true });
+  // Recordings keep their own (rec-…): they are finished on load, not by the queue.
+  for await (const name of streams.keys()) if (!name.startsWith("rec-")) names.push(name);
   await Promise.all([...new Set([...keys, ...names])].filter((id) => !keep.has(id)).map(forget));
 }

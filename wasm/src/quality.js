@@ -57,7 +57,7 @@ export class EncodeQuality {
 
   constructor(ssim, {
     target, display, keyIntervalS, abandonBelow = null, measureScaler = null, every = MEASURE_EVERY,
-    gops = MEASURE_GOPS, trace = false,
+    gops = MEASURE_GOPS, trace = false, carried = null,
   }) {
     Object.assign(this, { ssim, target, display, abandonBelow, measureScaler, every });
     this.gops = display.duration >= ALL_GOPS_BELOW * keyIntervalS ? gops : 1;
@@ -68,8 +68,9 @@ export class EncodeQuality {
     this.canvas = null;  // or the fallback
     this.index = 0;
     this.firstTime = null;
-    this.sum = 0;
-    this.count = 0;
+    // What was measured of the frames an earlier run stored (a resumed output), carried on.
+    this.sum = carried?.sum ?? 0;
+    this.count = carried?.count ?? 0;
     this.early = { sum: 0, count: 0, kept: 0, closed: false, lastTime: 0 };
     this.verdict = null;
   }
@@ -138,6 +139,11 @@ export class EncodeQuality {
       starts.delete(chunk.timestamp);
     }
     if (this.gop.decoding) this.meter?.decode(chunk, meta);
+  }
+
+  /** The regular measure so far, {sum, count} (null on the canvas fallback, which measures at the end). */
+  get soFar() {
+    return this.meter ? { sum: this.sum, count: this.count } : null;
   }
 
   /** Frames waiting to be decoded or measured (the encode lets them drain). */

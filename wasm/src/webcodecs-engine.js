@@ -17,18 +17,23 @@ const WORKER = new URL("./webcodecs-worker.js", import.meta.url);
  * whose `detail` is the same as JSON, which glue.js passes on to Python.
  *
  * With `stream` (a StreamUpload, public/js/stream-upload.js), every piece of the output is
- * appended to it while the encode goes on.
+ * appended to it while the encode goes on. The pieces are kept in the Origin Private File
+ * System under the stream's key (fragment-store.js): a later run with the same key and the same
+ * encoder settings goes on after the last piece kept (`resume: false` in `encoder` starts over),
+ * and the stream continues its upload. The stream removes them once it is finished or aborted.
  */
-export function transcodeWebCodecs(file, { encoder, stallMs, onTime, stream = null }) {
+export async function transcodeWebCodecs(file, { encoder, stallMs, onTime, stream = null }) {
   let verdict = null;
   const pieces = [];
   // Streamed: the worker writes fragmented MP4 and hands over each piece (the init segment,
   // then one fragment per GOP) as soon as it is stored; each goes to the upload at once.
-  const options = stream ? { ...encoder, fragments: true, streamKey: crypto.randomUUID() } : encoder;
+  const options = stream ? { ...encoder, fragments: true, streamKey: stream.key } : encoder;
+  await stream?.ready;  // what an earlier attempt under this key left is cleared first
   return workerJob(WORKER, { file, options }, {
     stallMs,
     onProgress: (data) => {
       if (data.type === "verdict") verdict = data;
+      else if (data.type === "stream") stream.begin(data.resumed !== null);
       else if (data.type === "fragment") {
         pieces.push(data.bytes);
         stream.append(data.bytes);
@@ -49,17 +54,7 @@ export function transcodeWebCodecs(file, { encoder, stallMs, onTime, stream = nu
       Object.assign(error, facts, { detail: JSON.stringify(facts) });
     }
     throw error;
-  }).finally(() => stream && forgetStream(options.streamKey));
-}
-
-// The pieces kept in the Origin Private File System are not needed once the job is over.
-async function forgetStream(key) {
-  try {
-    const streams = await (await navigator.storage.getDirectory()).getDirectoryHandle("streams");
-    await streams.removeEntry(key, { recursive: true });
-  } catch {
-    // nothing was stored, or it is gone already
-  }
+  });
 }
 
 /**

@@ -39,15 +39,24 @@ function serialAdder(source) {
   return add;
 }
 
-async function copyAudio(track, source) {
+// From the packet at `from` (s, a resumed output: where its audio ended) or the first.
+async function copyAudio(track, source, from = null) {
   const decoderConfig = await track.getDecoderConfig();
+  const sink = new EncodedPacketSink(track);
+  let start;
+  if (from !== null) {
+    start = await sink.getPacket(from) ?? await sink.getFirstPacket();
+    if (start && start.timestamp < from - TIME_EPSILON_S) start = await sink.getNextPacket(start);
+    if (!start) return;
+  }
   let first = true;
-  for await (const packet of new EncodedPacketSink(track).packets()) {
+  for await (const packet of sink.packets(start)) {
     await source.add(packet, first ? { decoderConfig } : undefined);
     first = false;
   }
 }
 
+const TIME_EPSILON_S = 1e-4;  // source times compared: equal within this
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An early verdict that the output cannot reach the floor: the worker stops at once. */
@@ -58,9 +67,11 @@ class BelowFloor extends EngineError {
   }
 }
 
-// `onMuxed(time)`, if given, is called with the source time (s, exact: not the chunk's
-// microseconds) of each encoded frame, in the order they go to the muxer.
-async function encodeVideo(track, source, config, options, display, onTime, onMuxed) {
+// `store`, if given (a FragmentStore), is told the source time (s, exact: not the chunk's
+// microseconds) of each encoded frame, in the order they go to the muxer, and how the
+// quality reads so far. `resumed` (the store's): the frames up to its videoEnd are stored
+// already, and the quality measured on them is carried on.
+async function encodeVideo(track, source, config, options, display, onTime, store, resumed) {
   await checkSupported(config);
   const target = await encoderTarget(config, options);
   const scaler = target.scaler;  // its figures, even if it fails and the encoder takes over
@@ -72,8 +83,10 @@ async function encodeVideo(track, source, config, options, display, onTime, onMu
     measureScaler: scaler ? null : await FrameScaler.create(config.width, config.height),
     ...(options.qualityEvery != null && { every: options.qualityEvery }),  // benchmarks' knobs
     ...(options.qualityGops != null && { gops: options.qualityGops }),
-    trace: options.qualityTrace === true,
+    trace: options.qualityTrace === true, carried: resumed?.quality,
   });
+  if (store) store.measured = () => quality.soFar;
+  const after = resumed ? resumed.videoEnd + TIME_EPSILON_S : -Infinity;
 
   const add = serialAdder(source);
   const sourceTimes = new Map();  // with onMuxed: an encoder input's timestamp (µs) → its source time
@@ -81,8 +94,8 @@ async function encodeVideo(track, source, config, options, display, onTime, onMu
   const encoder = new VideoEncoder({
     output: (chunk, meta) => {
       quality.decode(chunk, meta);
-      if (onMuxed) {
-        onMuxed(sourceTimes.get(chunk.timestamp));
+      if (store) {
+        store.muxed(sourceTimes.get(chunk.timestamp));
         sourceTimes.delete(chunk.timestamp);
       }
       add(EncodedPacket.fromEncodedChunk(chunk), meta).catch((e) => { failure = e; });
@@ -93,7 +106,11 @@ async function encodeVideo(track, source, config, options, display, onTime, onMu
   let nextKeyAt = 0;
   let lastReport = -Infinity;
   try {
-    for await (const sample of new VideoSampleSink(track).samples()) {
+    for await (const sample of new VideoSampleSink(track).samples(resumed ? resumed.videoEnd : undefined)) {
+      if (sample.timestamp <= after) {  // stored before a reload
+        sample.close();
+        continue;
+      }
       if (failure) break;
       await unpaused();  // a hidden page's pause: no frame is fed until it resumes
       const frame = sample.toVideoFrame();
@@ -102,7 +119,7 @@ async function encodeVideo(track, source, config, options, display, onTime, onMu
       const keyFrame = sample.timestamp >= nextKeyAt;
       if (keyFrame) nextKeyAt = sample.timestamp + options.keyIntervalS;
       await quality.offer(frame, input, path, sample.timestamp, keyFrame);
-      if (onMuxed) sourceTimes.set(input.timestamp, sample.timestamp);
+      if (store) sourceTimes.set(input.timestamp, sample.timestamp);
       if (encoder.state === "configured") encoder.encode(input, { keyFrame });  // else `failure` is set
       if (input !== frame) input.close();
       frame.close();
@@ -175,8 +192,17 @@ async function transcode(file, options, onTime) {
     self.postMessage({ type: "fragment", index, offset, size, sha256, mediaStart, mediaEnd, bytes }, [bytes]);
   };
   const store = options.fragments === true
-    ? await FragmentStore.open(options.streamKey, { plan: options, engine: "webcodecs", encoder: config }, announce)
+    ? await FragmentStore.open(options.streamKey, { plan: options, engine: "webcodecs", encoder: config }, announce,
+      { resume: options.resume !== false })
     : null;
+  const resumed = store?.resumed ?? null;
+  if (store) {
+    // First whether the stored pieces go on (the page then continues their upload), then them.
+    const { pieces, frames, videoEnd } = resumed ?? {};
+    self.postMessage({ type: "stream", resumed: resumed && { pieces, frames, videoEnd } });
+    if (resumed) console.info(`medpress stream resumed: ${pieces} pieces (${frames} frames) kept, from ${videoEnd.toFixed(3)} s`);
+    store.replay();
+  }
   try {
     const output = new Output(store
       ? {
@@ -196,8 +222,8 @@ async function transcode(file, options, onTime) {
     const started = performance.now();
     await output.start();
     const [{ quality, ...path }] = await Promise.all([
-      encodeVideo(video, videoSource, config, options, display, onTime, store && ((time) => store.muxed(time))),
-      audioSource ? copyAudio(audio, audioSource) : null,
+      encodeVideo(video, videoSource, config, options, display, onTime, store, resumed),
+      audioSource ? copyAudio(audio, audioSource, resumed && await audioResumesAt(audio, resumed)) : null,
     ]);
     store?.finishing();  // the last fragment and the muxer's trailer come next
     await output.finalize();  // fragmented: every piece is stored (and announced) by now
@@ -217,6 +243,16 @@ async function transcode(file, options, onTime) {
   } finally {
     store?.close();  // after a failure, what was stored stays (manifest: done false)
   }
+}
+
+// Where a resumed output's audio goes on, in source time: the stored audio's end (its decode
+// time, which the muxer began at the first packet's time when that was negative: an encoder's
+// priming), or the start when no audio was stored.
+async function audioResumesAt(audio, { ends, videoTrack }) {
+  const track = [...ends.keys()].find((id) => id !== videoTrack);
+  if (track === undefined) return null;
+  const first = await new EncodedPacketSink(audio).getFirstPacket();
+  return ends.get(track) + Math.min(first?.timestamp ?? 0, 0);
 }
 
 async function probe(file, options, windows, bitrates, onTime) {

@@ -98,6 +98,7 @@ class FakeStream:
         self.handle: list[FakeBlob] = []
         self.finished: dict[str, str] | None = None
         self.aborted = False
+        self.suspended = False
 
     async def finish(self, metadata: dict[str, str], on_progress: Callable[[int, int], None]) -> str:
         assert not self.aborted and self.finished is None
@@ -111,17 +112,26 @@ class FakeStream:
         assert self.finished is None  # a completed upload is never deleted
         self.aborted = True
 
+    def suspend(self) -> None:
+        assert self.finished is None and not self.aborted
+        self.suspended = True
+
+    async def kept(self) -> dict[str, object] | None:
+        return None
+
 
 class FakeUploader:
     def __init__(self, fail: str | None = None, stream_fail: str | None = None) -> None:
         self.fail = fail
         self.stream_fail = stream_fail
         self.streams: list[FakeStream] = []
+        self.stream_keys: list[str | None] = []
         self.sent: list[tuple[object, dict[str, str]]] = []
         self.sources: list[object | None] = []
         self.resumed: list[str | None] = []
 
-    def stream(self, metadata: dict[str, str]) -> FakeStream:
+    def stream(self, metadata: dict[str, str], key: str | None = None) -> FakeStream:
+        self.stream_keys.append(key)
         stream = FakeStream(metadata, f"http://127.0.0.1/files/{len(self.streams):032x}s", self.stream_fail)
         self.streams.append(stream)
         return stream
