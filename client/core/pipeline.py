@@ -86,7 +86,8 @@ class Outcome(msgspec.Struct, frozen=True):
     # compression was tried).
     uplink_kbps: int | None = None
     arrival_s: float | None = None
-    upload_url: str | None = None  # a streamed output: already stored while it was encoded
+    upload_url: str | None = None  # already stored (a recording, sent as it was made)
+    stream: Stream | None = None  # a streamed output's upload, to be completed by ``deliver``
     mime: str = "video/mp4"  # of the encoded output
     original: Encoded | None = None  # no encoded output: the original, stripped of metadata
     stripped: bool | None = None  # whether stripping was tried and worked (None: not tried)
@@ -287,7 +288,7 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
         ports.record(events.CompressionStarted, input_bytes=job.facts.size, **facts)
         started = ports.clock()
         stream = _stream(job, engine, step, ports)
-        stored: str | None = None
+        handed = False  # the stream goes with the output, for ``deliver`` to complete
         try:
             encoded, code = await _encode(job, media, step, engine, ports, deadline, stream)
             seconds = ports.clock() - started
@@ -295,13 +296,9 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
                 ports.record(events.CompressionCompleted, input_bytes=job.facts.size, output_bytes=encoded.size,
                              seconds=seconds, ssim=encoded.ssim, crf=encoded.crf, bitrate=encoded.bitrate,
                              probe_s=encoded.probe_s, **facts)
-                if stream is not None and encoded.size < job.facts.size:
-                    stored = await _stored(stream, encoded, ports.view)
-                    if stored is not None:
-                        ports.record(events.UploadCompleted, compressed=True, bytes=encoded.size, streamed=True,
-                                     seconds=ports.clock() - started)
+                handed = stream is not None and encoded.size < job.facts.size
                 return Outcome(encoded=encoded, reason="compressed", engine=engine, preset=step.preset,
-                               upload_url=stored)
+                               stream=stream if handed else None)
         except TimeoutError:
             ports.record(events.CompressionFailed, code="over-budget", seconds=ports.clock() - started, **facts)
             ports.transcoder.cancel()
@@ -312,7 +309,7 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
                 stream = None
             raise
         finally:
-            if stream is not None and stored is None:
+            if stream is not None and not handed:
                 stream.abort()
         ports.record(events.CompressionFailed, code=code, seconds=seconds, **facts)
         if code == RESUME_MISMATCH and not afresh:  # what was kept cannot be continued: start it over
@@ -356,14 +353,23 @@ def _stream(job: Job, engine: str, step: Plan, ports: Ports) -> Stream | None:
     return ports.uploader.stream(upload_metadata(job, described, streamed=True), job.key)
 
 
-async def _stored(stream: Stream, encoded: Encoded, view: StatusView) -> str | None:
+async def _completed(stream: Stream, encoded: Encoded, on_sent: Callable[[int, int], None], ports: Ports) -> str | None:
     """Complete a streamed upload with the output's measures, once the fragments still
-    queued (a link slower than the encoder) are sent; None if that failed (the output is
-    then sent whole, like any other)."""
+    queued (a link slower than the encoder) are sent; None if that failed, or it was stopped
+    before (the output is then sent whole, like any other). Stopped now (a pause, a cancel),
+    it is deleted: the output is kept whole by then, and a resumed clip sends it whole."""
+    started = ports.clock()
     try:
-        return await stream.finish(measures(encoded), _uploading(view))
+        url = await stream.finish(measures(encoded), on_sent)
     except UploadFailed:
+        stream.abort()  # what it holds is deleted: the output goes whole
         return None
+    except asyncio.CancelledError:
+        stream.abort()
+        raise
+    ports.record(events.UploadCompleted, compressed=True, bytes=encoded.size, streamed=True,
+                 seconds=ports.clock() - started)
+    return url
 
 
 async def within(work: Coroutine[Any, Any, T], deadline: float, clock: Callable[[], float]) -> T:
@@ -426,8 +432,10 @@ async def deliver(
     prefix = f"{note} " if note else ""
 
     on_sent = _uploading(view, note)
-    if outcome.upload_url is not None:  # streamed while it was encoded: stored already
-        url = outcome.upload_url
+    url = outcome.upload_url
+    if url is None and outcome.stream is not None and outcome.encoded is not None:  # streamed while encoded
+        url = await _completed(outcome.stream, outcome.encoded, on_sent, ports)
+    if url is not None:
         if on_url:
             on_url(url)
     else:

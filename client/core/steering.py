@@ -14,10 +14,9 @@ The flags medpress reads (an absent flag is off):
 - ``webcodecs.quality``: its variant's JSON payload ``{"bitrate_scale": 1.2}`` scales the
   WebCodecs bitrates (the preset's, and so those its rate probe tries and may choose);
 - ``ui``: its variant names the UI variant (``data-ui-variant`` on the page);
-- ``upload.streaming``: upload a clip's fragments while it is encoded (off: once it is
-  compressed whole). Off by default until an encode can resume mid-file after a reload: until
-  then a reload during a streamed upload starts the clip again, where a whole file's upload
-  resumes from the server's offset.
+- ``upload.streaming``: upload a clip's fragments while it is encoded, and after a pause or a
+  reload go on from the last fragment kept (off: the clip is uploaded once compressed whole;
+  on by default, kept for the benchmark's comparison and as a switch for operators).
 """
 
 from __future__ import annotations

@@ -97,6 +97,7 @@ export class StreamUpload {
     }));
     await this.chain;
     live.delete(this);
+    if (this.aborted.signal.aborted) throw new UploadError(0);  // stopped before: nothing was declared
     if (this.failure) throw this.failure;
     this.#clear();
     return this.url;

@@ -4,13 +4,16 @@ driven by Playwright, and a guard that fails any test whose page reaches beyond
 
 from __future__ import annotations
 
+import copy
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_ffmpeg
 from tests.e2e.kit.plugin import (
+    DEFAULT_FLAGS,
     app_page,
     battery,
     browser_type_launch_args,
@@ -31,9 +34,24 @@ from tests.e2e.kit.server import (
 )
 
 __all__ = [
-    "LOAD_TIMEOUT_MS", "LOOPBACK", "ROOT", "STATE_RECORDER", "Server", "app_page", "battery",
-    "browser_type_launch_args", "detached_chromium", "medpress_server", "open_app",
-    "outside_requests", "put_flags", "server", "stored_uploads", "upload_metadata",
+    "LOAD_TIMEOUT_MS",
+    "LOOPBACK",
+    "ROOT",
+    "STATE_RECORDER",
+    "STREAMED",
+    "Server",
+    "app_page",
+    "battery",
+    "browser_type_launch_args",
+    "detached_chromium",
+    "medpress_server",
+    "open_app",
+    "outside_requests",
+    "put_flags",
+    "server",
+    "stored_uploads",
+    "upload_metadata",
+    "whole_file",
 ]
 
 
@@ -41,6 +59,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.path).replace(os.sep, "/"):
             item.add_marker(pytest.mark.e2e)
+
+
+# What the page logs once a streamed output is made (public: webcodecs-engine.js), to compare
+# with what arrived.
+STREAMED = re.compile(r"medpress stream: (\d+) pieces, (\d+) bytes, sha256 ([0-9a-f]{64})")
+
+
+@pytest.fixture
+def whole_file(put_flags) -> None:
+    """The flag ``upload.streaming`` off: a clip is uploaded once compressed whole."""
+    state = copy.deepcopy(DEFAULT_FLAGS)
+    next(f for f in state["features"] if f["name"] == "upload.streaming")["enabled"] = False
+    put_flags(state)
 
 
 @pytest.fixture(scope="session")

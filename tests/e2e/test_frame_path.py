@@ -14,7 +14,7 @@ from client.core.presets import PRESETS
 from tests.conftest import run_ffmpeg
 from tests.e2e.conftest import upload_metadata
 from tests.e2e.kit import MedpressPage
-from tests.support.media_probe import probe, ssim, video_stream
+from tests.support.media_probe import frame_count, probe, ssim, video_stream
 
 PRESET = "medical-standard"
 FRAME_PATH = "medpress frame path: "
@@ -89,7 +89,7 @@ def test_1080p_frames_are_prescaled_and_keep_their_colour_tags(open_app, noisy10
     assert video["color_range"] == "tv"
     tags = ("color_space", "color_primaries", "color_transfer")
     assert [video.get(tag) for tag in tags] == [source[tag] for tag in tags] == ["bt709"] * 3
-    assert video["nb_frames"] == source["nb_frames"]
+    assert frame_count(out) == frame_count(noisy1080)  # a streamed (fragmented) output declares no count
     assert ssim(out, noisy1080) >= PRESETS[PRESET].min_ssim
 
 

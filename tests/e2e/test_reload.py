@@ -53,7 +53,8 @@ def test_a_reload_during_compression_compresses_again_and_stores_once(open_app, 
     assert metadata["compressed"] == "1", metadata["reason"]
 
 
-def test_a_reload_during_upload_resumes_from_the_server_offset(open_app, server, clip720: Path):
+def test_a_reload_during_upload_resumes_from_the_server_offset(whole_file, open_app, server, clip720: Path):
+    """A whole file's upload (a streamed one resumes with its encode: test_resume.py)."""
     page = open_app()
     throttle_uploads(page, 120_000)
     created = creations_of(page, "clip720.mp4")

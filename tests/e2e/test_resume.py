@@ -16,9 +16,8 @@ import pytest
 
 from client.core.presets import PRESETS
 from tests.conftest import run_ffmpeg
-from tests.e2e.conftest import LOAD_TIMEOUT_MS
+from tests.e2e.conftest import LOAD_TIMEOUT_MS, STREAMED
 from tests.e2e.kit import MedpressPage, upload_metadata
-from tests.e2e.test_streaming import STREAMED, streaming  # noqa: F401 (a fixture)
 from tests.support.media_probe import frame_count, probe, ssim
 
 RESUMED = re.compile(r"medpress stream resumed: (\d+) pieces \((\d+) frames\) kept, from ([\d.]+) s")
@@ -40,54 +39,84 @@ def clip60(media_dir: Path) -> Path:
     return path
 
 
-def test_a_reload_mid_clip_encodes_and_sends_only_what_was_not_stored(streaming, open_app, server,  # noqa: F811
-                                                                        clip60: Path, tmp_path: Path):
-    page = open_app("?engine=webcodecs")
-    tus: list[tuple[str, str, dict[str, str]]] = []
-    said: list[str] = []
-    page.on("request", lambda r: tus.append((r.method, r.url, r.headers)) if "/files/" in r.url else None)
-    page.on("console", lambda m: said.append(m.text) if m.text.startswith("medpress ") else None)
-    medpress = MedpressPage(page)
-    medpress.set_preset(PRESET).choose(clip60).press_start()
+class Watched:
+    """The page's tus requests (method, URL, headers) and medpress's console lines."""
 
-    # Reload once a few fragments (2 s each) have been stored and sent.
-    deadline = time.monotonic() + 120
-    while sum(method == "PATCH" for method, _, _ in tus) < 6:
-        assert time.monotonic() < deadline, [(method, url) for method, url, _ in tus]
-        page.wait_for_timeout(50)
-    assert sum(method == "POST" and "upload-defer-length" in headers for method, _, headers in tus) == 1
-    begun = next(url for method, url, _ in tus if method == "PATCH")
-    before = len(tus)
-    page.reload()
-    page.wait_for_function("document.documentElement.dataset.python === 'attached'", timeout=LOAD_TIMEOUT_MS)
-    url = medpress.item(0).wait_for("done", timeout_ms=240_000).wait_for_upload_url()
+    def __init__(self, page) -> None:
+        self.page = page
+        self.tus: list[tuple[str, str, dict[str, str]]] = []
+        self.said: list[str] = []
+        page.on("request", lambda r: self.tus.append((r.method, r.url, r.headers)) if "/files/" in r.url else None)
+        page.on("console", lambda m: self.said.append(m.text) if m.text.startswith("medpress ") else None)
 
-    # One upload from first to last: after the reload it went on from the server's offset.
-    after = tus[before:]
-    assert url == begun
+    def wait_for_patches(self, count: int, timeout_s: float = 120) -> str:
+        """Once `count` PATCHes have gone (the first pieces: 2 s fragments): the streamed upload's URL."""
+        deadline = time.monotonic() + timeout_s
+        while sum(method == "PATCH" for method, _, _ in self.tus) < count:
+            assert time.monotonic() < deadline, [(method, url) for method, url, _ in self.tus]
+            self.page.wait_for_timeout(50)
+        assert sum(method == "POST" and "upload-defer-length" in headers for method, _, headers in self.tus) == 1
+        return next(url for method, url, _ in self.tus if method == "PATCH")
+
+    def lines(self, pattern: re.Pattern) -> list[re.Match]:
+        return [found for line in self.said if (found := pattern.match(line))]
+
+
+def assert_resumed(watched: Watched, url: str, since: int, clip: Path, tmp_path: Path) -> None:
+    """After request `since`, the clip went on where it stopped: the same upload, from the
+    server's offset; the frames stored before were not encoded again; and what arrived is what
+    the engine made, one whole clip: every frame, its duration and audio, the preset's floor."""
+    after = watched.tus[since:]
     assert not [u for method, u, headers in after if method == "POST" and "upload-defer-length" in headers]
     patches = [headers for method, u, headers in after if method == "PATCH" and u == url]
     assert patches and int(patches[0]["upload-offset"]) > 0, patches[:1]
 
-    # The fragments stored before the reload were not encoded again.
-    [resumed] = [RESUMED.match(line) for line in said if RESUMED.match(line)]
+    [resumed] = watched.lines(RESUMED)
     kept_pieces, kept_frames, kept_until = int(resumed[1]), int(resumed[2]), float(resumed[3])
     assert kept_pieces >= 3 and kept_frames >= 60 and kept_until > 2, resumed[0]
-    [counts] = [json.loads(FRAME_PATH.match(line)[1]) for line in said if FRAME_PATH.match(line)]
-    encoded_after = sum(counts.values())
-    source_frames = frame_count(clip60)
-    assert kept_frames + encoded_after == source_frames, (kept_frames, encoded_after, source_frames)
+    [counts] = [json.loads(found[1]) for found in watched.lines(FRAME_PATH)]
+    source_frames = frame_count(clip)
+    assert kept_frames + sum(counts.values()) == source_frames, (kept_frames, counts, source_frames)
 
-    # What arrived is what the engine made, and one whole clip: every frame, the duration, the floor.
-    [line] = [STREAMED.match(line) for line in said if STREAMED.match(line)]
-    body = page.request.get(url).body()
-    assert len(body) == int(line[2]) and hashlib.sha256(body).hexdigest() == line[3]
+    [streamed] = watched.lines(STREAMED)
+    body = watched.page.request.get(url).body()
+    assert len(body) == int(streamed[2]) and hashlib.sha256(body).hexdigest() == streamed[3]
     out = tmp_path / "resumed.mp4"
     out.write_bytes(body)
     assert abs(frame_count(out) - source_frames) <= 1
-    duration, source_duration = (float(probe(path)["format"]["duration"]) for path in (out, clip60))
+    duration, source_duration = (float(probe(path)["format"]["duration"]) for path in (out, clip))
     assert abs(duration - source_duration) <= 1 / 30 + 0.03, (duration, source_duration)
     assert any(s["codec_type"] == "audio" for s in probe(out)["streams"])
-    assert ssim(out, clip60) >= PRESETS[PRESET].min_ssim
-    meta = upload_metadata(page, url)
+    assert ssim(out, clip) >= PRESETS[PRESET].min_ssim
+    meta = upload_metadata(watched.page, url)
     assert (meta["engine"], meta["compressed"]) == ("webcodecs", "1"), meta
+
+
+def test_a_reload_mid_clip_encodes_and_sends_only_what_was_not_stored(open_app, clip60: Path, tmp_path: Path):
+    page = open_app("?engine=webcodecs")
+    watched = Watched(page)
+    medpress = MedpressPage(page)
+    medpress.set_preset(PRESET).choose(clip60).press_start()
+    begun = watched.wait_for_patches(6)
+    since = len(watched.tus)
+    page.reload()
+    page.wait_for_function("document.documentElement.dataset.python === 'attached'", timeout=LOAD_TIMEOUT_MS)
+    url = medpress.item(0).wait_for("done", timeout_ms=240_000).wait_for_upload_url()
+    assert url == begun
+    assert_resumed(watched, url, since, clip60, tmp_path)
+
+
+def test_pause_and_resume_mid_clip_go_on_from_the_last_fragment(open_app, clip60: Path, tmp_path: Path):
+    page = open_app("?engine=webcodecs")
+    watched = Watched(page)
+    medpress = MedpressPage(page)
+    medpress.set_preset(PRESET).choose(clip60).press_start()
+    begun = watched.wait_for_patches(6)
+    medpress.item(0).press("pause")
+    medpress.item(0).wait_for("paused")
+    since = len(watched.tus)
+    assert not watched.lines(FRAME_PATH)  # stopped mid-clip
+    medpress.item(0).press("resume")
+    url = medpress.item(0).wait_for("done", timeout_ms=240_000).wait_for_upload_url()
+    assert url == begun
+    assert_resumed(watched, url, since, clip60, tmp_path)

@@ -5,27 +5,13 @@ upload behind."""
 
 from __future__ import annotations
 
-import copy
 import hashlib
-import re
 import time
 from pathlib import Path
 
-import pytest
-
+from tests.e2e.conftest import STREAMED
 from tests.e2e.kit import MedpressPage, stored_uploads, throttle_uploads, upload_metadata
-from tests.e2e.kit.plugin import DEFAULT_FLAGS
 from tests.support.media_probe import probe, ssim, video_stream
-
-STREAMED = re.compile(r"medpress stream: (\d+) pieces, (\d+) bytes, sha256 ([0-9a-f]{64})")
-
-
-@pytest.fixture
-def streaming(put_flags) -> None:
-    """The flag ``upload.streaming`` on (off by default until an encode resumes mid-file)."""
-    state = copy.deepcopy(DEFAULT_FLAGS)
-    next(f for f in state["features"] if f["name"] == "upload.streaming")["enabled"] = True
-    put_flags(state)
 
 
 def watch(page) -> list[tuple[float, str, str]]:
@@ -43,7 +29,7 @@ def watch(page) -> list[tuple[float, str, str]]:
     return seen
 
 
-def test_fragments_leave_while_the_clip_is_encoded_and_arrive_byte_for_byte(streaming, open_app, server,
+def test_fragments_leave_while_the_clip_is_encoded_and_arrive_byte_for_byte(open_app, server,
                                                                              clip720: Path, tmp_path: Path):
     page = open_app()
     seen = watch(page)
@@ -74,7 +60,7 @@ def test_fragments_leave_while_the_clip_is_encoded_and_arrive_byte_for_byte(stre
     assert url.rpartition("/")[2] in stored_uploads(server)
 
 
-def test_a_clip_cancelled_while_it_streams_leaves_no_upload_behind(streaming, open_app, server, clip720: Path):
+def test_a_clip_cancelled_while_it_streams_leaves_no_upload_behind(open_app, server, clip720: Path):
     page = open_app()
     seen = watch(page)
     before = stored_uploads(server)
@@ -97,7 +83,7 @@ def test_a_clip_cancelled_while_it_streams_leaves_no_upload_behind(streaming, op
     assert stored_uploads(server) == before  # nothing stored, nothing half-stored
 
 
-def test_an_engine_below_the_floor_leaves_no_upload_of_its_own(streaming, open_app, server, hard1080: Path):
+def test_an_engine_below_the_floor_leaves_no_upload_of_its_own(open_app, server, hard1080: Path):
     """WebCodecs forced on heavy noise at medical-high: it cannot reach the floor, is given up,
     and the original follows. The server holds that original and nothing else: no half file,
     and no complete one, of the engine's."""

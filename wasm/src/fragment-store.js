@@ -22,6 +22,7 @@ import {
 const STREAM_KEY = /^[A-Za-z0-9_-]{1,64}$/;  // a random id from the caller, never a file name
 const OUTPUT = "output.mp4", MANIFEST = "manifest.json";
 const text = new TextEncoder();
+const HELD_TRIES = 10, HELD_WAIT_MS = 200;
 
 const scalars = (options) => Object.fromEntries(
   Object.entries(options).filter(([, value]) => value === null || typeof value !== "object"));
@@ -35,6 +36,18 @@ async function storing(work) {
     if (error instanceof EngineError) throw error;
     console.warn("fragment store failed:", error?.name, error?.message);
     throw new EngineError("storage-failed");
+  }
+}
+
+// A sync access handle on `file`; a worker stopped a moment ago (a paused clip) may still hold it.
+async function openSync(file) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await file.createSyncAccessHandle();
+    } catch (error) {
+      if (error?.name !== "NoModificationAllowedError" || attempt >= HELD_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, HELD_WAIT_MS));
+    }
   }
 }
 
@@ -93,7 +106,7 @@ export class FragmentStore {
       const root = await navigator.storage.getDirectory();
       const dir = await (await root.getDirectoryHandle("streams", { create: true }))
         .getDirectoryHandle(streamKey, { create: true });
-      const opened = async (name) => (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle();
+      const opened = async (name) => openSync(await dir.getFileHandle(name, { create: true }));
       const output = await opened(OUTPUT), manifestFile = await opened(MANIFEST);
       const kept = resume ? resumable(manifestIn(manifestFile), output, about) : null;
       output.truncate(kept ? kept.bytes.length : 0);

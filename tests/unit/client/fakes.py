@@ -62,6 +62,8 @@ class FakeTranscoder:
             stream.handle.append(FakeBlob(1, "init"))  # the first fragments leave before the end
         on_progress(5.0)
         what = self.behaviour.get(engine, 100)
+        if isinstance(what, list):  # one behaviour per run, the last one from then on
+            what = what.pop(0) if len(what) > 1 else what[0]
         if what == "hang":
             await asyncio.sleep(3600)
         if isinstance(what, str):
@@ -101,8 +103,10 @@ class FakeStream:
         self.suspended = False
 
     async def finish(self, metadata: dict[str, str], on_progress: Callable[[int, int], None]) -> str:
-        assert not self.aborted and self.finished is None
+        assert self.finished is None
         on_progress(1, 2)
+        if self.aborted:
+            raise UploadFailed("stopped")
         if self.fail:
             raise UploadFailed(self.fail)
         self.finished = metadata

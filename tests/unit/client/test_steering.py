@@ -88,7 +88,8 @@ def test_engines_the_flags_leave_out_do_not_run() -> None:
 
 def test_streaming_uploads_only_where_the_flag_is_on():
     state = copy.deepcopy(DEFAULTS)
-    assert steering(state, CONTEXT).stream is False  # off by default, for now
+    assert steering(state, CONTEXT).stream is True  # on by default
     feature = next(f for f in state["features"] if f["name"] == "upload.streaming")
-    feature["enabled"] = True
-    assert steering(state, CONTEXT).stream is True
+    feature["enabled"] = False
+    assert steering(state, CONTEXT).stream is False
+    assert Steering().stream is False  # no flags yet: the whole file, once made

@@ -6,7 +6,7 @@ import asyncio
 import msgspec
 import pytest
 
-from client.core.pipeline import Job, send
+from client.core.pipeline import PAUSE, Job, send
 from client.core.steering import Steering
 
 from .fakes import FakeBlob, FakeTranscoder, FakeUploader
@@ -79,3 +79,37 @@ def test_cancelling_deletes_the_partial_upload():
 def test_without_the_streaming_flag_the_output_is_sent_whole_once_made():
     _, ports = streamed({"webcodecs": 5_000_000}, steering=Steering())
     assert ports.uploader.streams == [] and ports.uploader.sent[0][0].label == "encoded-by-webcodecs"
+
+
+def test_a_stream_is_kept_under_the_jobs_key():
+    ports = ports_for(transcoder=FakeTranscoder({"webcodecs": 5_000_000}, streaming={"webcodecs"}))
+    ports = msgspec.structs.replace(ports, steering=Steering(stream=True))
+    job = Job(file=FakeBlob(VIDEO.size, "original"), facts=VIDEO, priority="routine", key="item-1")
+    asyncio.run(send(job, ports))
+    assert ports.uploader.stream_keys == ["item-1"]
+
+
+def test_pausing_keeps_the_partial_upload_and_what_was_made_to_go_on_from():
+    ports = ports_for(transcoder=FakeTranscoder({"webcodecs": "hang"}, streaming={"webcodecs"}))
+    ports = msgspec.structs.replace(ports, steering=Steering(stream=True))
+    job = Job(file=FakeBlob(VIDEO.size, "original"), facts=VIDEO, priority="routine", key="item-1")
+
+    async def pause_midway():
+        task = asyncio.ensure_future(send(job, ports))
+        await asyncio.sleep(0.05)
+        task.cancel(PAUSE)
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(pause_midway())
+    [stream] = ports.uploader.streams
+    assert stream.suspended and not stream.aborted
+
+
+def test_a_kept_output_that_cannot_be_continued_is_started_over_once():
+    """The engine found the kept fragments' encoder settings changed: its stream is deleted and
+    the same engine runs again from the start (not the next engine)."""
+    status, ports = streamed({"webcodecs": ["fail:resume-mismatch", 5_000_000]})
+    first, second = ports.uploader.streams
+    assert first.aborted and second.finished is not None and status.upload_url == second.url
+    assert ports.transcoder.engines == ["webcodecs", "webcodecs"]
