@@ -113,8 +113,7 @@ class Camera:
             made = await settled(glue.camera.stop(live.handle, at))
         except JsFailure as failure:
             raise UploadFailed(recording.problem(failure.code)) from None
-        url = await TusStream(live.handle.stream).finish({}, on_progress)
-        await glue.camera.forget(live.key)
+        url = await TusStream(live.handle.stream).finish({}, on_progress)  # which frees streams/<key>/
         return recording.Recorded(url=url, size=int(made.size), duration=float(made.duration), head=made.head)
 
     async def recover(self) -> None:
@@ -142,7 +141,6 @@ class Camera:
         except JsFailure as failure:
             raise UploadFailed(recording.problem(failure.code)) from None
         url = await TusStream(kept.stream).finish({}, on_progress)
-        await glue.camera.forget(key)
         return recording.Recorded(url=url, size=int(kept.size), duration=float(kept.duration), head=kept.head)
 
     async def _watch(self, live: Live) -> None:

@@ -43,6 +43,13 @@ class TusStream:
     def suspend(self) -> None:
         self.handle.suspend()
 
+    async def continue_with(self, blob: Any) -> str | bool:
+        try:
+            found = await settled(glue.continueStream(self.handle, blob))
+        except JsFailure:
+            return False
+        return found if isinstance(found, bool) else str(found)
+
     async def kept(self) -> dict[str, Any] | None:
         if self.handle.key is None:
             return None

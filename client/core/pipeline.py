@@ -344,9 +344,14 @@ PAUSE = "pause"  # the message a paused clip's work is cancelled with (a queue S
 RESUME_MISMATCH = "webcodecs:resume-mismatch"  # a kept output's encoder no longer says the same
 
 
+def _streamed(engine: str | None, ports: Ports) -> bool:
+    """Whether ``engine``'s output is uploaded while it is made: where it can and the flags allow."""
+    return engine is not None and ports.steering.stream and ports.transcoder.streams(engine)
+
+
 def _stream(job: Job, engine: str, step: Plan, ports: Ports) -> Stream | None:
     """An upload to feed while ``engine`` encodes, where it streams and the flags allow."""
-    if not (ports.steering.stream and ports.transcoder.streams(engine)):
+    if not _streamed(engine, ports):
         return None
     described = Outcome(encoded=None, reason="compressed", engine=engine, preset=step.preset,
                         uplink_kbps=step.uplink.kbps, arrival_s=step.arrival_s)
@@ -370,6 +375,20 @@ async def _completed(stream: Stream, encoded: Encoded, on_sent: Callable[[int, i
     ports.record(events.UploadCompleted, compressed=True, bytes=encoded.size, streamed=True,
                  seconds=ports.clock() - started)
     return url
+
+
+async def _continued(
+    job: Job, outcome: Outcome, encoded: Encoded, blob: Any, on_sent: Callable[[int, int], None], ports: Ports
+) -> str | None:
+    """After a reload, an output that was being streamed when its encode ended: its upload
+    goes on from the server's offset (or is found complete), rather than being sent anew."""
+    stream = ports.uploader.stream(upload_metadata(job, outcome, streamed=True), job.key)
+    found = await stream.continue_with(blob)
+    if found is False:
+        return None
+    if isinstance(found, str):
+        return found
+    return await _completed(stream, encoded, on_sent, ports)
 
 
 async def within(work: Coroutine[Any, Any, T], deadline: float, clock: Callable[[], float]) -> T:
@@ -433,8 +452,11 @@ async def deliver(
 
     on_sent = _uploading(view, note)
     url = outcome.upload_url
-    if url is None and outcome.stream is not None and outcome.encoded is not None:  # streamed while encoded
-        url = await _completed(outcome.stream, outcome.encoded, on_sent, ports)
+    encoded = outcome.encoded
+    if url is None and encoded is not None and outcome.stream is not None:  # streamed while encoded
+        url = await _completed(outcome.stream, encoded, on_sent, ports)
+    elif url is None and encoded is not None and job.key is not None and _streamed(outcome.engine, ports):
+        url = await _continued(job, outcome, encoded, blob, on_sent, ports)
     if url is not None:
         if on_url:
             on_url(url)

@@ -107,6 +107,11 @@ class Stream(Protocol):
         """Stop at once, keeping what the server received and what was made so far: a later
         stream under the same key goes on from them (a pause)."""
 
+    async def continue_with(self, blob: Handle) -> str | bool:
+        """After a reload, ``blob`` (the whole output, made before it) goes on the upload kept
+        under this stream's key: its URL if that upload is complete already, True once the
+        rest is queued (``finish`` completes it), False if there is no such upload."""
+
     async def kept(self) -> dict[str, Any] | None:
         """The encoder options of an output kept under this stream's key from an earlier run
         that a new one can go on from (after a pause or a reload), or None."""

@@ -34,6 +34,10 @@ class Item(msgspec.Struct, frozen=True, kw_only=True):
     output_ready: bool = False  # its compressed output is kept: only the upload is left
     upload_url: str | None = None
     problem: str | None = None  # plain language, for a failed item
+    # A recording from the page's camera: its upload is finished by the capture, not by the
+    # queue's steps, so Cancel (the page's), Pause, Resume, Retry and Bypass leave it be; a
+    # failed one can only be removed.
+    recorded: bool = False
 
 
 class Queue(msgspec.Struct, frozen=True, kw_only=True):
@@ -197,11 +201,9 @@ def _apply(queue: Queue, event: Event) -> tuple[Queue, list[Effect]]:
     if isinstance(event, Start):
         return msgspec.structs.replace(queue, running=True), []
     if isinstance(event, Halt):
-        stops: list[Effect] = [StopWork(item.id, keep=True) for item in queue.items if item.state in WORKING]
-        items = tuple(
-            msgspec.structs.replace(item, state="waiting") if item.state in WORKING else item
-            for item in queue.items
-        )
+        halted = [item for item in queue.items if item.state in WORKING and not item.recorded]
+        stops: list[Effect] = [StopWork(item.id, keep=True) for item in halted]
+        items = tuple(msgspec.structs.replace(item, state="waiting") if item in halted else item for item in queue.items)
         return msgspec.structs.replace(queue, items=items, running=False), stops
     if isinstance(event, Added):
         if queue.item(event.item_id) is not None:
@@ -222,6 +224,10 @@ def _apply(queue: Queue, event: Event) -> tuple[Queue, list[Effect]]:
             return _set(queue, item, problem=None), [SendOriginal(item.id)]
     if item.state in FINAL:
         return queue, []  # done and bypassed items never change again
+    if item.recorded and not (isinstance(event, (Uploaded, Failed)) or (
+        isinstance(event, Cancel) and item.state == "failed"
+    )):
+        return queue, []
     if isinstance(event, Bypass):
         stop = [StopWork(item.id)] if item.state in WORKING else []
         return _set(queue, item, state="bypassed"), [*stop, SendOriginal(item.id)]
@@ -253,11 +259,12 @@ def _apply(queue: Queue, event: Event) -> tuple[Queue, list[Effect]]:
 def _recorded(queue: Queue, event: Recorded) -> Queue:
     item = queue.item(event.item_id)
     if item is None:
-        added = Item(id=event.item_id, fingerprint=event.fingerprint, state="uploading", output_ready=True)
+        added = Item(id=event.item_id, fingerprint=event.fingerprint, state="uploading", output_ready=True,
+                     recorded=True)
         return msgspec.structs.replace(queue, items=(*queue.items, added))
     if item.state in FINAL:
         return queue
-    return _set(queue, item, state="uploading", output_ready=True, problem=None)
+    return _set(queue, item, state="uploading", output_ready=True, problem=None, recorded=True)
 
 
 def _schedule(queue: Queue) -> tuple[Queue, list[Effect]]:

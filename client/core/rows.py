@@ -19,9 +19,12 @@ CONTROLS: dict[str, tuple[str, ...]] = {
 
 
 def controls_for(item: Item) -> tuple[str, ...]:
-    """A bypassed clip whose original could not be sent offers to send it again."""
+    """A bypassed clip whose original could not be sent offers to send it again; a recording
+    (finished by the capture) offers nothing while it finishes, and only removal if that failed."""
     if item.state == "bypassed" and item.problem and not item.upload_url:
         return ("bypass",)
+    if item.recorded:
+        return ("cancel",) if item.state == "failed" else ()
     return CONTROLS[item.state]
 
 

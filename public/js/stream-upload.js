@@ -77,6 +77,31 @@ export class StreamUpload {
     });
   }
 
+  /**
+   * After a reload, the whole output (`blob`) of a stream whose encode was over: resolves to
+   * the URL if the upload kept under the key is complete already, true once the rest of
+   * `blob` is queued after what the server holds (`finish` then completes it), false if there
+   * is no such upload (any other may take its place).
+   */
+  async continueWith(blob) {
+    const found = await this.#kept(blob);
+    if (found === true) this.append(blob);
+    else live.delete(this);  // nothing to continue: this stream is done with
+    return found;
+  }
+
+  async #kept(blob) {
+    const kept = this.key && await keptUrl(this.key);
+    const response = kept && await this.#request(kept, "HEAD", {}).catch(() => null);
+    if (!response?.ok) return false;
+    const offset = Number(response.headers.get("Upload-Offset"));
+    const length = response.headers.get("Upload-Length");
+    if (length !== null && Number(length) === offset) return kept;  // finished before the reload
+    if (length !== null || offset > blob.size) return false;  // not this output's
+    Object.assign(this, { url: kept, offset });
+    return true;
+  }
+
   /** Queue a piece (Blob, ArrayBuffer or typed array) to be sent after the ones before. */
   append(piece) {
     const blob = piece instanceof Blob ? piece : new Blob([piece]);

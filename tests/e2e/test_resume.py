@@ -17,7 +17,7 @@ import pytest
 from client.core.presets import PRESETS
 from tests.conftest import run_ffmpeg
 from tests.e2e.conftest import LOAD_TIMEOUT_MS, STREAMED
-from tests.e2e.kit import MedpressPage, upload_metadata
+from tests.e2e.kit import MedpressPage, stored_uploads, throttle_uploads, upload_metadata
 from tests.support.media_probe import frame_count, probe, ssim
 
 RESUMED = re.compile(r"medpress stream resumed: (\d+) pieces \((\d+) frames\) kept, from ([\d.]+) s")
@@ -92,31 +92,57 @@ def assert_resumed(watched: Watched, url: str, since: int, clip: Path, tmp_path:
     assert (meta["engine"], meta["compressed"]) == ("webcodecs", "1"), meta
 
 
-def test_a_reload_mid_clip_encodes_and_sends_only_what_was_not_stored(open_app, clip60: Path, tmp_path: Path):
-    page = open_app("?engine=webcodecs")
-    watched = Watched(page)
-    medpress = MedpressPage(page)
-    medpress.set_preset(PRESET).choose(clip60).press_start()
-    begun = watched.wait_for_patches(6)
-    since = len(watched.tus)
-    page.reload()
-    page.wait_for_function("document.documentElement.dataset.python === 'attached'", timeout=LOAD_TIMEOUT_MS)
-    url = medpress.item(0).wait_for("done", timeout_ms=240_000).wait_for_upload_url()
-    assert url == begun
-    assert_resumed(watched, url, since, clip60, tmp_path)
+def reload(watched: Watched, medpress: MedpressPage) -> None:
+    watched.page.reload()
+    watched.page.wait_for_function("document.documentElement.dataset.python === 'attached'",
+                                   timeout=LOAD_TIMEOUT_MS)
 
 
-def test_pause_and_resume_mid_clip_go_on_from_the_last_fragment(open_app, clip60: Path, tmp_path: Path):
-    page = open_app("?engine=webcodecs")
-    watched = Watched(page)
-    medpress = MedpressPage(page)
-    medpress.set_preset(PRESET).choose(clip60).press_start()
-    begun = watched.wait_for_patches(6)
+def pause_and_resume(watched: Watched, medpress: MedpressPage) -> None:
     medpress.item(0).press("pause")
     medpress.item(0).wait_for("paused")
-    since = len(watched.tus)
     assert not watched.lines(FRAME_PATH)  # stopped mid-clip
     medpress.item(0).press("resume")
+
+
+@pytest.mark.parametrize("interrupt", [reload, pause_and_resume], ids=["reload", "pause"])
+def test_a_clip_interrupted_mid_way_goes_on_from_the_last_fragment(interrupt, open_app, clip60: Path,
+                                                                  tmp_path: Path):
+    page = open_app("?engine=webcodecs")
+    watched = Watched(page)
+    medpress = MedpressPage(page)
+    medpress.set_preset(PRESET).choose(clip60).press_start()
+    begun = watched.wait_for_patches(6)
+    since = len(watched.tus)
+    interrupt(watched, medpress)
     url = medpress.item(0).wait_for("done", timeout_ms=240_000).wait_for_upload_url()
     assert url == begun
     assert_resumed(watched, url, since, clip60, tmp_path)
+
+
+def test_a_reload_after_the_encode_goes_on_with_the_streamed_upload(open_app, server, clip720: Path):
+    """On a slow link most of a streamed output leaves after its encode: a reload then sends
+    the kept output's remainder on the same upload, from the server's offset."""
+    page = open_app("?engine=webcodecs")
+    watched = Watched(page)
+    throttle_uploads(page, 120_000)
+    before = stored_uploads(server)
+    medpress = MedpressPage(page)
+    medpress.choose(clip720).press_start()
+    medpress.item(0).wait_for("uploading", 60_000)  # the encode is over; its stream goes on
+    [streamed] = watched.lines(STREAMED)
+    begun = watched.wait_for_patches(3)
+    since = len(watched.tus)
+    reload(watched, medpress)
+    throttle_uploads(page, None)
+    url = medpress.item(0).wait_for("done", timeout_ms=120_000).wait_for_upload_url()
+    assert url == begun
+    after = watched.tus[since:]
+    assert ("HEAD", url) in [(method, u) for method, u, _ in after]  # asked for its offset
+    patches = [headers for method, u, headers in after if method == "PATCH" and u == url]
+    assert patches and int(patches[0]["upload-offset"]) > 0
+    body = page.request.get(url).body()
+    assert len(body) == int(streamed[2]) and hashlib.sha256(body).hexdigest() == streamed[3]
+    videos = [upload_id for upload_id in stored_uploads(server) - before
+              if "poster_for" not in upload_metadata(page, f"{server.url}/files/{upload_id}")]
+    assert videos == [url.rpartition("/")[2]]  # stored once

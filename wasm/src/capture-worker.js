@@ -13,25 +13,13 @@
 // {type: "fragment", index, offset, size, bytes}, {type: "done", pieces, size, duration},
 // {type: "error", code}.
 import {
-  AppendOnlyStreamTarget, EncodedAudioPacketSource, EncodedPacket, EncodedVideoPacketSource, Mp4OutputFormat,
-  Output,
+  AppendOnlyStreamTarget, EncodedAudioPacketSource, EncodedPacket, EncodedVideoPacketSource, Output,
 } from "../mediabunny/mediabunny.mjs";
 import { FragmentStore } from "./fragment-store.js";
 import { EngineError } from "./jobs.js";
+import { fragmentedMp4, serialAdder } from "./muxing.js";
 
 const MAX_QUEUE = 4;  // frames waiting in the encoder: beyond it a frame is dropped (real time)
-const FRAGMENT_SLACK_S = 0.001;  // as webcodecs-worker.js: our keyframes begin the fragments
-
-// Encoded chunks → the muxer, strictly in order; `drained()` waits for the last one.
-function serialAdder(source) {
-  let chain = Promise.resolve();
-  const add = (packet, meta) => {
-    chain = chain.then(() => source.add(packet, meta));
-    return chain;
-  };
-  add.drained = () => chain;
-  return add;
-}
 
 /**
  * One clock for both tracks, which begins when the first sample of either arrives here. The
@@ -142,7 +130,7 @@ class Capture {
     const { keyIntervalS, ...encoder } = config;
     this.store = await FragmentStore.open(streamKey, { plan: { keyIntervalS }, engine: "camera", encoder }, announce);
     this.output = new Output({
-      format: new Mp4OutputFormat({ fastStart: "fragmented", minimumFragmentDuration: keyIntervalS - FRAGMENT_SLACK_S }),
+      format: fragmentedMp4(keyIntervalS),
       target: new AppendOnlyStreamTarget(this.store.stream),
     });
     const videoSource = new EncodedVideoPacketSource("avc");

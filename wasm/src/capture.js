@@ -6,7 +6,7 @@
 // streams/<key>/ in the Origin Private File System holds the pieces (output.mp4 and its
 // manifest.json, fragment-store.js), the upload's URL (upload.json, stream-upload.js) and
 // what Python needs to finish it (recording.json). Keys are "rec-" and a random UUID.
-import { StreamUpload } from "/js/stream-upload.js";
+import { StreamUpload, removeKept } from "/js/stream-upload.js";
 
 const WORKER = new URL("./capture-worker.js", import.meta.url);
 const ABOUT = "recording.json";
@@ -186,8 +186,7 @@ class Recording {
     this.#endSamples();
     closeCamera(this.camera);
     this.worker.terminate();
-    if (typeof this.stream.suspend === "function") this.stream.suspend();
-    else this.stream.abort();
+    this.stream.suspend();
   }
 }
 
@@ -276,8 +275,4 @@ export async function resumeRecording(key) {
 }
 
 /** Removes streams/<key>/ (the upload itself finishes or expires on the server). */
-export async function forgetRecording(key) {
-  try {
-    await (await streamsDir()).removeEntry(key, { recursive: true });
-  } catch { /* gone already */ }
-}
+export const forgetRecording = removeKept;

@@ -76,6 +76,7 @@ globalThis.medpressGlue = {
   openStream: (metadata, key) => new StreamUpload(metadata, { key }),
   keptStreamPlan: settled(later("./fragment-store.js", "keptPlan")),
   finishStream: settled((stream, metadata, onProgress) => stream.finish(metadata, onProgress)),
+  continueStream: settled((stream, blob) => stream.continueWith(blob)),
   camera: {  // recording in the page (capture.js)
     available: later("./capture.js", "hasCamera"),
     open: settled(later("./capture.js", "openCamera")),

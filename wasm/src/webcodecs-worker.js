@@ -20,6 +20,7 @@ import {
 import { FragmentStore } from "./fragment-store.js";
 import { atEncoderSize, checkSupported, encoderConfig, encoderTarget } from "./frame-path.js";
 import { EngineError } from "./jobs.js";
+import { fragmentedMp4, serialAdder } from "./muxing.js";
 import { EncodeQuality } from "./quality.js";
 import { probeRates } from "./rate-probe.js";
 import { FrameScaler } from "./scaler.js";
@@ -27,17 +28,6 @@ import { FrameScaler } from "./scaler.js";
 const MAX_QUEUE = 8;  // frames waiting in the encoder before we stop decoding ahead
 const MAX_BACKLOG = 8;  // output frames waiting to be decoded and measured
 const PROGRESS_EVERY_S = 0.25;
-
-// Encoded chunks → the muxer, strictly in order; `drained()` waits for the last one.
-function serialAdder(source) {
-  let chain = Promise.resolve();
-  const add = (packet, meta) => {
-    chain = chain.then(() => source.add(packet, meta));
-    return chain;
-  };
-  add.drained = () => chain;
-  return add;
-}
 
 // From the packet at `from` (s, a resumed output: where its audio ended) or the first.
 async function copyAudio(track, source, from = null) {
@@ -167,12 +157,6 @@ async function videoOf(input) {
   return video;
 }
 
-// Fragmented output: a fragment per keyframe interval. mediabunny begins a fragment at a
-// keyframe once the current one is at least minimumFragmentDuration long; just under the
-// interval the encoder is given keyframes at (sample times, rounded to microseconds in the
-// chunks), so that the keyframes we ask for begin fragments and no other keyframe does.
-const FRAGMENT_SLACK_S = 0.001;
-
 async function transcode(file, options, onTime) {
   const input = openInput(file);
   const video = await videoOf(input);
@@ -206,9 +190,7 @@ async function transcode(file, options, onTime) {
   try {
     const output = new Output(store
       ? {
-        format: new Mp4OutputFormat({
-          fastStart: "fragmented", minimumFragmentDuration: options.keyIntervalS - FRAGMENT_SLACK_S,
-        }),
+        format: fragmentedMp4(options.keyIntervalS),
         target: new AppendOnlyStreamTarget(store.stream),
       }
       : { format: new Mp4OutputFormat({ fastStart: "in-memory" }), target: new BufferTarget() });

@@ -101,6 +101,7 @@ class FakeStream:
         self.finished: dict[str, str] | None = None
         self.aborted = False
         self.suspended = False
+        self.continues: str | bool = False  # what continue_with finds: nothing kept, by default
 
     async def finish(self, metadata: dict[str, str], on_progress: Callable[[int, int], None]) -> str:
         assert self.finished is None
@@ -122,6 +123,10 @@ class FakeStream:
 
     async def kept(self) -> dict[str, object] | None:
         return None
+
+    async def continue_with(self, blob: object) -> str | bool:
+        self.handle.append(blob)
+        return self.continues
 
 
 class FakeUploader:

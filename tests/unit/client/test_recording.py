@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import pytest
 
-from client.core import i18n, recording
+from client.core import i18n, recording, rows
 from client.core.presets import PRESETS
 from client.core.queue import (
     Added,
+    Bypass,
+    Cancel,
     Failed,
     Halt,
+    Pause,
     Queue,
     Recorded,
     Start,
@@ -132,3 +135,22 @@ def test_an_arrived_recording_never_changes_again():
     queue, _ = step(queue, Uploaded("r", "http://x/files/1"))
     queue, _ = step(queue, Recorded("r", "rec-1"))
     assert queue.item("r").state == "done" and queue.item("r").upload_url == "http://x/files/1"
+
+
+def test_cancel_start_pause_and_bypass_leave_a_finishing_recording_be():
+    """Its upload is finished by the capture: the page's Cancel then Start neither stop it nor
+    start a second upload of it, and its row offers no control while it finishes."""
+    queue, _ = step(Queue(), Added("a", "fp-a"))
+    queue, _ = step(queue, Recorded("r", "rec-1"))
+    for event in (Halt(), Start(), Pause("r"), Bypass("r"), Cancel("r")):
+        queue, effects = step(queue, event)
+        assert queue.item("r").state == "uploading" and all(e.item_id != "r" for e in effects), event
+    assert rows.controls_for(queue.item("r")) == ()
+
+
+def test_a_recording_whose_upload_failed_can_only_be_removed():
+    queue, _ = step(Queue(), Recorded("r", "rec-1"))
+    queue, _ = step(queue, Failed("r", "The server could not be reached."))
+    assert rows.controls_for(queue.item("r")) == ("cancel",)
+    queue, _ = step(queue, Cancel("r"))
+    assert queue.items == ()

@@ -6,11 +6,12 @@ import asyncio
 import msgspec
 import pytest
 
-from client.core.pipeline import PAUSE, Job, send
+from client.core.pipeline import PAUSE, Job, Outcome, Prepared, deliver, send
+from client.core.ports import Encoded
 from client.core.steering import Steering
 
 from .fakes import FakeBlob, FakeTranscoder, FakeUploader
-from .test_pipeline import VIDEO, ports_for
+from .test_pipeline import MEDIA, VIDEO, ports_for
 
 
 def streamed(behaviour, uploader=None, steering=None, priority="routine"):
@@ -113,3 +114,43 @@ def test_a_kept_output_that_cannot_be_continued_is_started_over_once():
     first, second = ports.uploader.streams
     assert first.aborted and second.finished is not None and status.upload_url == second.url
     assert ports.transcoder.engines == ["webcodecs", "webcodecs"]
+
+
+def _after_a_reload(continues):
+    """A streamed output read back after a reload (its stream is gone with the page)."""
+    uploader = FakeUploader()
+    ports = ports_for(transcoder=FakeTranscoder({}, streaming={"webcodecs"}), uploader=uploader)
+    ports = msgspec.structs.replace(ports, steering=Steering(stream=True))
+    job = Job(file=FakeBlob(VIDEO.size, "original"), facts=VIDEO, priority="routine", key="item-1")
+    output = FakeBlob(5_000_000, "kept output")
+    outcome = Outcome(encoded=Encoded(blob=output, size=output.size, ssim=0.99), reason="compressed",
+                      engine="webcodecs", preset="medical-standard")
+    real_stream = uploader.stream
+
+    def stream(metadata, key=None):
+        made = real_stream(metadata, key)
+        made.continues = continues
+        return made
+
+    uploader.stream = stream
+    return asyncio.run(deliver(job, Prepared(outcome=outcome, media=MEDIA), ports)), uploader
+
+
+def test_after_a_reload_a_streamed_output_goes_on_with_its_upload():
+    status, uploader = _after_a_reload(True)
+    [stream] = uploader.streams
+    assert uploader.stream_keys == ["item-1"] and stream.handle[0].label == "kept output"
+    assert stream.finished is not None and status.upload_url == stream.url
+    assert [blob.label for blob, _ in uploader.sent] == ["poster"]  # not sent anew
+
+
+def test_after_a_reload_an_upload_found_complete_is_not_sent_again():
+    status, uploader = _after_a_reload("http://127.0.0.1/files/done")
+    assert status.upload_url == "http://127.0.0.1/files/done"
+    assert [blob.label for blob, _ in uploader.sent] == ["poster"]
+
+
+def test_after_a_reload_without_a_kept_upload_the_output_is_sent_whole():
+    status, uploader = _after_a_reload(False)
+    assert [blob.label for blob, _ in uploader.sent] == ["kept output", "poster"]
+    assert status.state == "done"
