@@ -43,6 +43,10 @@ class TusStream:
     def suspend(self) -> None:
         self.handle.suspend()
 
+    @property
+    def stopped(self) -> bool:
+        return bool(self.handle.aborted.signal.aborted)
+
     async def continue_with(self, blob: Any) -> str | bool:
         try:
             found = await settled(glue.continueStream(self.handle, blob))

@@ -360,17 +360,20 @@ def _stream(job: Job, engine: str, step: Plan, ports: Ports) -> Stream | None:
 
 async def _completed(stream: Stream, encoded: Encoded, on_sent: Callable[[int, int], None], ports: Ports) -> str | None:
     """Complete a streamed upload with the output's measures, once the fragments still
-    queued (a link slower than the encoder) are sent; None if that failed, or it was stopped
-    before (the output is then sent whole, like any other). Stopped now (a pause, a cancel),
-    it is deleted: the output is kept whole by then, and a resumed clip sends it whole."""
+    queued (a link slower than the encoder) are sent; None if that failed (its upload is
+    deleted and the output sent whole, like any other). Paused now, it keeps what the server
+    holds, for the resumed clip to go on from (``_continued``); stopped otherwise, it is deleted."""
     started = ports.clock()
     try:
         url = await stream.finish(measures(encoded), on_sent)
     except UploadFailed:
-        stream.abort()  # what it holds is deleted: the output goes whole
-        return None
-    except asyncio.CancelledError:
         stream.abort()
+        return None
+    except asyncio.CancelledError as cancelled:
+        if PAUSE in cancelled.args:
+            stream.suspend()
+        else:
+            stream.abort()
         raise
     ports.record(events.UploadCompleted, compressed=True, bytes=encoded.size, streamed=True,
                  seconds=ports.clock() - started)
@@ -380,8 +383,8 @@ async def _completed(stream: Stream, encoded: Encoded, on_sent: Callable[[int, i
 async def _continued(
     job: Job, outcome: Outcome, encoded: Encoded, blob: Any, on_sent: Callable[[int, int], None], ports: Ports
 ) -> str | None:
-    """After a reload, an output that was being streamed when its encode ended: its upload
-    goes on from the server's offset (or is found complete), rather than being sent anew."""
+    """After a reload or a pause, an output that was being streamed when its encode ended: its
+    upload goes on from the server's offset (or is found complete), rather than being sent anew."""
     stream = ports.uploader.stream(upload_metadata(job, outcome, streamed=True), job.key)
     found = await stream.continue_with(blob)
     if found is False:
@@ -453,8 +456,8 @@ async def deliver(
     on_sent = _uploading(view, note)
     url = outcome.upload_url
     encoded = outcome.encoded
-    if url is None and encoded is not None and outcome.stream is not None:  # streamed while encoded
-        url = await _completed(outcome.stream, encoded, on_sent, ports)
+    if url is None and encoded is not None and outcome.stream is not None and not outcome.stream.stopped:
+        url = await _completed(outcome.stream, encoded, on_sent, ports)  # streamed while it was encoded
     elif url is None and encoded is not None and job.key is not None and _streamed(outcome.engine, ports):
         url = await _continued(job, outcome, encoded, blob, on_sent, ports)
     if url is not None:

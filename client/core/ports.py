@@ -95,6 +95,10 @@ class Stream(Protocol):
 
     handle: Handle
 
+    @property
+    def stopped(self) -> bool:
+        """Aborted or suspended: it sends nothing more (a later stream under its key may go on)."""
+
     async def finish(self, metadata: dict[str, str], on_progress: Callable[[int, int], None]) -> str:
         """Send what is left, declare the length with ``metadata`` known only now (the measured
         quality); returns the upload URL. ``on_progress(sent, total)`` follows what is left.

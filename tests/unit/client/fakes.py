@@ -102,12 +102,13 @@ class FakeStream:
         self.aborted = False
         self.suspended = False
         self.continues: str | bool = False  # what continue_with finds: nothing kept, by default
+        self.hang = False  # finish waits (a slow link)
 
     async def finish(self, metadata: dict[str, str], on_progress: Callable[[int, int], None]) -> str:
-        assert self.finished is None
+        assert self.finished is None and not self.stopped
         on_progress(1, 2)
-        if self.aborted:
-            raise UploadFailed("stopped")
+        if self.hang:
+            await asyncio.sleep(3600)
         if self.fail:
             raise UploadFailed(self.fail)
         self.finished = metadata
@@ -120,6 +121,10 @@ class FakeStream:
     def suspend(self) -> None:
         assert self.finished is None and not self.aborted
         self.suspended = True
+
+    @property
+    def stopped(self) -> bool:
+        return self.aborted or self.suspended
 
     async def kept(self) -> dict[str, object] | None:
         return None

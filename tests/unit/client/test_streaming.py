@@ -6,7 +6,7 @@ import asyncio
 import msgspec
 import pytest
 
-from client.core.pipeline import PAUSE, Job, Outcome, Prepared, deliver, send
+from client.core.pipeline import PAUSE, Job, Outcome, Prepared, deliver, prepare, send
 from client.core.ports import Encoded
 from client.core.steering import Steering
 
@@ -154,3 +154,36 @@ def test_after_a_reload_without_a_kept_upload_the_output_is_sent_whole():
     status, uploader = _after_a_reload(False)
     assert [blob.label for blob, _ in uploader.sent] == ["kept output", "poster"]
     assert status.state == "done"
+
+
+def test_pausing_while_the_rest_of_a_streamed_output_leaves_goes_on_with_the_same_upload():
+    """Paused after its encode (the stream still sending), the clip's upload is kept, and the
+    resumed clip continues it rather than sending the output anew."""
+    uploader = FakeUploader()
+    ports = ports_for(transcoder=FakeTranscoder({"webcodecs": 5_000_000}, streaming={"webcodecs"}), uploader=uploader)
+    ports = msgspec.structs.replace(ports, steering=Steering(stream=True))
+    job = Job(file=FakeBlob(VIDEO.size, "original"), facts=VIDEO, priority="routine", key="item-1")
+
+    async def pause_then_resume():
+        prepared = await prepare(job, ports)
+        [streamed] = uploader.streams
+        streamed.hang = True  # a slow link: the rest is still on its way
+        task = asyncio.ensure_future(deliver(job, prepared, ports))
+        await asyncio.sleep(0.05)
+        task.cancel(PAUSE)
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert streamed.suspended and not streamed.aborted
+        real_stream = uploader.stream
+        uploader.stream = lambda metadata, key=None: _continuing(real_stream(metadata, key))
+        return await deliver(job, prepared, ports)
+
+    status = asyncio.run(pause_then_resume())
+    _, second = uploader.streams
+    assert uploader.stream_keys == ["item-1", "item-1"] and second.finished is not None
+    assert status.upload_url == second.url and [blob.label for blob, _ in uploader.sent] == ["poster"]
+
+
+def _continuing(stream):
+    stream.continues = True
+    return stream
