@@ -169,7 +169,7 @@ export class StreamUpload {
     });
     if (response.status !== 201) throw await failed(response);
     this.url = new URL(response.headers.get("Location"), this.endpoint).href;
-    if (this.key) await keepUrl(this.key, this.url).catch(() => {});  // at worst, a reload starts over
+    if (this.key) await writeKept(this.key, UPLOAD, { url: this.url }).catch(() => {});  // at worst, a reload starts over
   }
 
   // `blob` holds the bytes from `start` on; send whatever of them the server lacks.
@@ -232,37 +232,51 @@ async function failed(response) {
   return error;
 }
 
-// streams/<key>/ in the Origin Private File System (null if absent and not `create`).
-async function keptDir(key, create = false) {
+// What is kept under streams/<key>/ in the Origin Private File System, for the page's side
+// (the worker writes output.mp4 and manifest.json: fragment-store.js).
+const streamsDir = async (create = false) =>
+  (await navigator.storage.getDirectory()).getDirectoryHandle("streams", { create });
+
+/** The file `name` kept under streams/<key>/, or null. */
+export async function keptFile(key, name) {
   try {
-    const streams = await (await navigator.storage.getDirectory()).getDirectoryHandle("streams", { create });
-    return await streams.getDirectoryHandle(key, { create });
+    return await (await (await (await streamsDir()).getDirectoryHandle(key)).getFileHandle(name)).getFile();
   } catch {
     return null;
   }
 }
 
-async function keptUrl(key) {
+/** The JSON kept in streams/<key>/<name>, or null (none, or unreadable). */
+export async function readKept(key, name) {
   try {
-    const file = await (await (await keptDir(key)).getFileHandle(UPLOAD)).getFile();
-    return JSON.parse(await file.text()).url ?? null;
+    return JSON.parse(await (await keptFile(key, name)).text());
   } catch {
     return null;
   }
 }
 
-async function keepUrl(key, url) {
-  const writable = await (await (await keptDir(key, true)).getFileHandle(UPLOAD, { create: true })).createWritable();
-  await writable.write(JSON.stringify({ url }));
+/** Keeps `value` as JSON in streams/<key>/<name>. */
+export async function writeKept(key, name, value) {
+  const dir = await (await streamsDir(true)).getDirectoryHandle(key, { create: true });
+  const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
+  await writable.write(JSON.stringify(value));
   await writable.close();
 }
+
+/** The keys under streams/. */
+export async function keptKeys() {
+  const keys = [];
+  for await (const [name, handle] of (await streamsDir(true)).entries()) if (handle.kind === "directory") keys.push(name);
+  return keys;
+}
+
+const keptUrl = async (key) => (await readKept(key, UPLOAD))?.url ?? null;
 
 /** Removes streams/<key>/, waiting a little for a stopped worker to let go of its files. */
 export async function removeKept(key) {
   for (let attempt = 0; attempt < REMOVE_TRIES; attempt++) {
     try {
-      const streams = await (await navigator.storage.getDirectory()).getDirectoryHandle("streams");
-      await streams.removeEntry(key, { recursive: true });
+      await (await streamsDir()).removeEntry(key, { recursive: true });
       return;
     } catch (error) {
       if (error?.name === "NotFoundError") return;

@@ -6,7 +6,7 @@
 // streams/<key>/ in the Origin Private File System holds the pieces (output.mp4 and its
 // manifest.json, fragment-store.js), the upload's URL (upload.json, stream-upload.js) and
 // what Python needs to finish it (recording.json). Keys are "rec-" and a random UUID.
-import { StreamUpload, removeKept } from "/js/stream-upload.js";
+import { StreamUpload, keptFile, keptKeys, readKept, removeKept, writeKept } from "/js/stream-upload.js";
 
 const WORKER = new URL("./capture-worker.js", import.meta.url);
 const ABOUT = "recording.json";
@@ -78,21 +78,6 @@ export function closeCamera(camera) {
     video.srcObject = null;
     video.hidden = true;
   }
-}
-
-async function streamsDir(create = false) {
-  const root = await navigator.storage.getDirectory();
-  return root.getDirectoryHandle("streams", { create });
-}
-
-async function writeJson(dir, name, value) {
-  const writable = await (await dir.getFileHandle(name, { create: true })).createWritable();
-  await writable.write(JSON.stringify(value));
-  await writable.close();
-}
-
-async function readJson(dir, name) {
-  return JSON.parse(await (await (await dir.getFileHandle(name)).getFile()).text());
 }
 
 class Recording {
@@ -200,8 +185,7 @@ class Recording {
 export async function startRecording(camera, key, options, metadata, about) {
   if (!key.startsWith(PREFIX)) throw new CaptureError("bad-stream-key");
   const codec = await audioCodec();
-  const dir = await (await streamsDir(true)).getDirectoryHandle(key, { create: true });
-  await writeJson(dir, ABOUT, { ...about, metadata, audioCodec: codec });
+  await writeKept(key, ABOUT, { ...about, metadata, audioCodec: codec });
   const recording = new Recording(camera, key, metadata);
   try {
     await recording.start({
@@ -222,20 +206,11 @@ export function stopRecording(recording, at) {
 
 /** The keys of recordings a reload (or a failure) interrupted, with what was kept about each. */
 export async function interruptedRecordings() {
-  let dir;
-  try {
-    dir = await streamsDir();
-  } catch {
-    return [];  // nothing was ever stored
-  }
   const found = [];
-  for await (const [name, handle] of dir.entries()) {
-    if (!name.startsWith(PREFIX) || handle.kind !== "directory") continue;
-    try {
-      found.push({ key: name, about: await readJson(handle, ABOUT) });
-    } catch {
-      await forgetRecording(name);  // it never got as far as its first piece
-    }
+  for (const key of (await keptKeys()).filter((name) => name.startsWith(PREFIX))) {
+    const about = await readKept(key, ABOUT);
+    if (about) found.push({ key, about });
+    else await forgetRecording(key);  // it never got as far as its first piece
   }
   return found;
 }
@@ -247,22 +222,15 @@ export async function interruptedRecordings() {
  * with code "nothing-stored" if not even the first fragment was stored (the key is forgotten).
  */
 export async function resumeRecording(key) {
-  const dir = await (await streamsDir()).getDirectoryHandle(key);
-  const about = await readJson(dir, ABOUT);
-  let manifest;
-  try {
-    manifest = await readJson(dir, "manifest.json");
-  } catch {
-    manifest = { pieces: [] };
-  }
-  const pieces = manifest.pieces;
+  const about = await readKept(key, ABOUT);
+  const pieces = (await readKept(key, "manifest.json"))?.pieces ?? [];
   if (pieces.length < 2) {  // the init segment alone is no recording
     await forgetRecording(key);
     throw new CaptureError("nothing-stored");
   }
   const last = pieces.at(-1);
   const size = last.offset + last.size;
-  const file = (await (await dir.getFileHandle("output.mp4")).getFile()).slice(0, size);
+  const file = (await keptFile(key, "output.mp4")).slice(0, size);
   const stream = new StreamUpload(about.metadata, { key });
   stream.begin(true);  // the upload begun before the reload, from the server's offset
   for (const piece of pieces) stream.append(file.slice(piece.offset, piece.offset + piece.size));

@@ -4,7 +4,7 @@
 // - the Origin Private File System: compressed outputs, one file per clip id (and a streamed
 //   output while it is made, under streams/<clip id>/: public/js/stream-upload.js).
 // Keys are random clip ids and fingerprints: never a file name.
-import { removeKept } from "/js/stream-upload.js";
+import { keptKeys, removeKept } from "/js/stream-upload.js";
 
 const DB_NAME = "medpress";
 const STORES = ["state", "originals", "uploads"];
@@ -100,8 +100,7 @@ export async function forgetAllBut(ids) {
   const keys = await run("originals", "readonly", (s) => s.getAllKeys());
   const names = [];
   for await (const name of (await outputs()).keys()) names.push(name);
-  const streams = await (await navigator.storage.getDirectory()).getDirectoryHandle("streams", { create: true });
   // Recordings keep their own (rec-…): they are finished on load, not by the queue.
-  for await (const name of streams.keys()) if (!name.startsWith("rec-")) names.push(name);
+  names.push(...(await keptKeys()).filter((name) => !name.startsWith("rec-")));
   await Promise.all([...new Set([...keys, ...names])].filter((id) => !keep.has(id)).map(forget));
 }
