@@ -11,15 +11,19 @@ import msgspec
 from client.browser.bridge import JsFailure, callbacks, glue, js_object, settled
 from client.core.ffmpeg_args import (
     CHECK_READS,
+    FRAMES,
     INPUT_DIR,
     OUTPUT_PATH,
     PROBE_PATH,
+    SEEK,
+    SEGMENT_PATH,
     check_args,
     ffmpeg_args,
     ffprobe_args,
     probe_encode_args,
     probe_measure_args,
     probe_path,
+    segment_args,
 )
 from client.core.ffmpeg_log import encoded_seconds, ssim_scores
 from client.core.media import MediaInfo, media_from_ffprobe
@@ -33,8 +37,9 @@ from client.core.planner import (
     webcodecs_windows,
 )
 from client.core.ports import Encoded, Stream, TranscodeFailed
-from client.core.presets import PRESETS
+from client.core.presets import KEY_INTERVAL_S, PRESETS
 from client.core.rate import Choice, whole
+from client.core.segments import streams_in_segments
 from client.core.webcodecs import resumed_bitrate, webcodecs_config
 
 
@@ -53,7 +58,7 @@ class Prober:
                     width=int(found.width), height=int(found.height), duration=float(found.duration),
                     fps=float(found.fps) or 30.0, video_codec=str(found.videoCodec),
                     audio_codec=str(found.audioCodec), container=str(found.container),
-                    browser_decodes=bool(found.canDecode),
+                    browser_decodes=bool(found.canDecode), browser_reads=True,
                     keyframes=None if found.keyframes is None else tuple(found.keyframes.to_py()),
                 )
             options = js_object({"args": ffprobe_args(), "inputDir": INPUT_DIR,
@@ -78,8 +83,8 @@ class BrowserTranscoder:
         probe_config = {k: config[k] for k in ("codec", "width", "height", "bitrate", "framerate")}
         return bool(await glue.canEncode(js_object(probe_config)))
 
-    def streams(self, engine: str) -> bool:
-        return engine == "webcodecs"  # x264's output is sent once whole, for now
+    def streams(self, engine: str, media: MediaInfo | None = None) -> bool:
+        return engine == "webcodecs" or media is None or streams_in_segments(media)
 
     async def run(
         self, file: Any, plan: Plan, engine: str, on_progress: Callable[[float], None],
@@ -88,7 +93,7 @@ class BrowserTranscoder:
         try:
             if engine == "webcodecs":
                 return await self._webcodecs(file, plan, on_progress, stream)
-            return await self._ffmpeg(file, plan, engine == "ffmpeg-mt", on_progress)
+            return await self._ffmpeg(file, plan, engine == "ffmpeg-mt", on_progress, stream)
         except asyncio.CancelledError:
             self.cancel()  # stop the worker before its callbacks go away
             raise
@@ -149,13 +154,18 @@ class BrowserTranscoder:
         return choose_bitrate(plan, samples), round(float(probed.seconds), 2)
 
     async def _ffmpeg(
-        self, file: Any, plan: Plan, multi_thread: bool, on_progress: Callable[[float], None]
+        self, file: Any, plan: Plan, multi_thread: bool, on_progress: Callable[[float], None],
+        stream: Stream | None,
     ) -> Encoded:
-        """x264 at the highest CRF the probe predicts to clear the floor, then measured."""
-        def on_log(line: str) -> None:
+        """x264 at the highest CRF the probe predicts to clear the floor, then measured. With
+        ``stream``, the clip is encoded in segments and each fragment of the output is sent
+        as soon as it is made (``client.core.segments``)."""
+        encode_args = ffmpeg_args if stream is None else segment_args
+
+        def on_log(line: str, offset: float = 0.0) -> None:
             seconds = encoded_seconds(line)
             if seconds is not None:
-                on_progress(seconds)
+                on_progress(offset + seconds)
 
         crfs = probe_crfs(plan)
         chosen: list[Choice] = []
@@ -164,11 +174,11 @@ class BrowserTranscoder:
             """The probe's SSIM lines (None: it failed) → the encode's arguments."""
             scores = ssim_scores(list(lines.to_py())) if lines is not None else {}
             chosen.append(choose_crf(plan, crfs, scores))
-            return js_object(ffmpeg_args(plan, chosen[-1].setting))
+            return js_object(encode_args(plan, chosen[-1].setting))
 
         with callbacks(on_log, choose) as (log_proxy, choose_proxy):
             options = js_object({
-                "args": ffmpeg_args(plan), "inputDir": INPUT_DIR, "outputPath": OUTPUT_PATH,
+                "args": encode_args(plan), "inputDir": INPUT_DIR, "outputPath": OUTPUT_PATH,
                 "multiThread": multi_thread, "stallMs": int(plan.stall_s * 1000),
                 # measured on the probe's windows, or whole when the clip was too short to probe
                 "check": {
@@ -176,6 +186,12 @@ class BrowserTranscoder:
                     "files": list(CHECK_READS),
                 },
             })
+            if stream is not None:
+                options.segments = js_object({
+                    "seek": SEEK, "frames": FRAMES, "path": SEGMENT_PATH, "keyIntervalS": KEY_INTERVAL_S,
+                    "bounds": list(plan.segments),
+                })
+                options.stream = stream.handle
             if crfs:
                 options.probe = js_object({
                     "encode": probe_encode_args(plan, plan.windows, crfs),

@@ -37,6 +37,7 @@ class MediaInfo(msgspec.Struct, frozen=True):
     audio_codec: str = ""
     container: str = ""
     browser_decodes: bool = False  # WebCodecs can decode the video track
+    browser_reads: bool = False  # the browser (mediabunny) reads the container: its frames' times, its audio
     keyframes: tuple[float, ...] | None = None  # seconds, when the container lists them cheaply
 
     @property

@@ -287,7 +287,7 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
         facts = {"engine": engine, "preset": step.preset or "none", "priority": job.priority}
         ports.record(events.CompressionStarted, input_bytes=job.facts.size, **facts)
         started = ports.clock()
-        stream = _stream(job, engine, step, ports)
+        stream = _stream(job, media, engine, step, ports)
         handed = False  # the stream goes with the output, for ``deliver`` to complete
         try:
             encoded, code = await _encode(job, media, step, engine, ports, deadline, stream)
@@ -312,7 +312,7 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
             if stream is not None and not handed:
                 stream.abort()
         ports.record(events.CompressionFailed, code=code, seconds=seconds, **facts)
-        if code == RESUME_MISMATCH and not afresh:  # what was kept cannot be continued: start it over
+        if code.endswith(RESUME_MISMATCH) and not afresh:  # what was kept cannot be continued: start it over
             afresh = True
             tries.insert(0, (engine, step))
             continue
@@ -341,17 +341,18 @@ async def _encode(
 
 
 PAUSE = "pause"  # the message a paused clip's work is cancelled with (a queue StopWork that keeps)
-RESUME_MISMATCH = "webcodecs:resume-mismatch"  # a kept output's encoder no longer says the same
+RESUME_MISMATCH = ":resume-mismatch"  # an engine's kept output was made with other settings
 
 
-def _streamed(engine: str | None, ports: Ports) -> bool:
-    """Whether ``engine``'s output is uploaded while it is made: where it can and the flags allow."""
-    return engine is not None and ports.steering.stream and ports.transcoder.streams(engine)
+def _streamed(engine: str | None, ports: Ports, media: MediaInfo | None = None) -> bool:
+    """Whether ``engine``'s output (of ``media``; None: whichever) is uploaded while it is made:
+    where it can and the flags allow."""
+    return engine is not None and ports.steering.stream and ports.transcoder.streams(engine, media)
 
 
-def _stream(job: Job, engine: str, step: Plan, ports: Ports) -> Stream | None:
+def _stream(job: Job, media: MediaInfo, engine: str, step: Plan, ports: Ports) -> Stream | None:
     """An upload to feed while ``engine`` encodes, where it streams and the flags allow."""
-    if not _streamed(engine, ports):
+    if not _streamed(engine, ports, media):
         return None
     described = Outcome(encoded=None, reason="compressed", engine=engine, preset=step.preset,
                         uplink_kbps=step.uplink.kbps, arrival_s=step.arrival_s)

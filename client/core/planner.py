@@ -25,6 +25,7 @@ from client.core.link import ASSUMED, Uplink
 from client.core.media import MediaInfo
 from client.core.presets import DEFAULT_PRESET, PRESETS, Preset, gate_ssim, target_ssim
 from client.core.rate import Choice, Window, highest_crf, least_bitrate, probe_windows
+from client.core.segments import segment_bounds
 
 Priority = Literal["routine", "urgent", "emergency"]
 PRIORITIES: tuple[Priority, ...] = ("routine", "urgent", "emergency")
@@ -73,6 +74,7 @@ class Plan(msgspec.Struct, frozen=True):
     crf: float | None = None  # x264's CRF when there is no probe (None: the preset's)
     duration: float = 0.0  # of the clip, seconds
     windows: tuple[Window, ...] = ()  # where the rate probe samples the clip; () no probe
+    segments: tuple[float, ...] = ()  # where x264's runs begin when its output is streamed (s)
     estimated_bytes: int = 0  # of the first engine's output
     estimated_seconds: float = 0.0  # the first engine's compression
     uplink: Uplink = ASSUMED  # what the engine order was chosen for
@@ -182,6 +184,7 @@ def plan(
         crf=preset.crf,
         duration=media.duration,
         windows=windows,
+        segments=segment_bounds(media.duration, media.keyframes),
         estimated_bytes=output,
         estimated_seconds=round(compress_s, 1),
         uplink=link,

@@ -57,8 +57,9 @@ class Transcoder(Protocol):
     async def supports(self, plan: Plan, engine: str) -> bool:
         """Whether ``engine`` can run ``plan`` in this browser (e.g. the encoder config)."""
 
-    def streams(self, engine: str) -> bool:
-        """Whether ``engine`` hands its output over fragment by fragment as it encodes."""
+    def streams(self, engine: str, media: MediaInfo | None = None) -> bool:
+        """Whether ``engine`` hands its output of ``media`` (None: of any video it may take)
+        over fragment by fragment as it encodes."""
 
     async def run(
         self, file: Handle, plan: Plan, engine: str, on_progress: Callable[[float], None],

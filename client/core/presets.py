@@ -84,6 +84,9 @@ MOBILE_FAST = Preset(
 # below to 0.0028 above the whole clip on the benchmark's clips, and a gate a little below the
 # target lets a prediction a little off still ship. The browser's fallback estimate through
 # RGB canvases read up to 0.0045 high against ffmpeg's: it is held to SSIM_MARGIN.
+# Every video output has a keyframe this often (s), each beginning a fragment of a streamed one.
+KEY_INTERVAL_S = 2.0
+
 SSIM_MARGIN = 0.005
 SAMPLED_MARGIN = 0.003
 

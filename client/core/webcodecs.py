@@ -8,8 +8,7 @@ from math import ceil
 from typing import Any
 
 from client.core.planner import Plan
-
-KEY_INTERVAL_S = 2.0
+from client.core.presets import KEY_INTERVAL_S
 
 # (level_idc, max macroblocks per frame, max macroblocks per second, max High bitrate)
 LEVELS = (

@@ -1,6 +1,7 @@
 // ffmpeg.wasm engine. The FFmpeg class runs the core in its own module Web Worker;
 // this module only loads it, mounts the input and runs the arguments Python planned.
 import { FFmpeg } from "../ffmpeg/index.js";
+import { encodeInSegments } from "./ffmpeg-segments.js";
 import { EngineError, engineSeconds, startJob } from "./jobs.js";
 
 const vendor = new URL("../", import.meta.url).href;
@@ -48,8 +49,8 @@ function takeFfmpeg(multiThread) {
 /**
  * Take the spare ffmpeg worker (or load a fresh one), mount `file` read-only at
  * `inputDir/source` with WORKERFS (so it is never copied into the wasm heap), run
- * `work(ffmpeg)`, and always free the worker afterwards. Every log line counts as
- * progress for the watchdog.
+ * `work(ffmpeg, alive)`, and always free the worker afterwards. Every log line counts as
+ * progress for the watchdog (and whatever else calls `alive()`).
  */
 function withFfmpeg(file, { inputDir, loaded, stallMs, onLog }, work) {
   return startJob((alive) => {
@@ -67,7 +68,7 @@ function withFfmpeg(file, { inputDir, loaded, stallMs, onLog }, work) {
       alive();
       await ffmpeg.createDir(inputDir);
       await ffmpeg.mount("WORKERFS", { blobs: [{ name: "source", data: file }] }, inputDir);
-      return await work(ffmpeg);
+      return await work(ffmpeg, alive);
     })();
     promise.finally(() => ffmpeg.terminate()).catch(() => {});
     return { promise, stop: () => ffmpeg.terminate() };
@@ -86,22 +87,28 @@ const MEASURED = /^\[ssim@s\d+ @ [^\]]*\] SSIM Y:/;
  *   them; `choose(lines)` (Python) then gets their SSIM lines (null if the probe failed) and
  *   returns the encode's arguments instead of `args`. `probeSeconds`: what that cost, on the
  *   engines' clock.
+ * - `segments` and `stream` (a StreamUpload): the encode runs in segments, `args` being one
+ *   run's (ffmpeg-segments.js), and each piece of the output goes to `stream` as it is made.
  * - `check` ({args, files}): measure the output afterwards; `measured` holds its SSIM lines
  *   (null if the measurement failed). `files`: what the measurement reads from the encode's
  *   file system (the output, the probe's raw reference); missing ones are skipped.
- * Progress (`onLog`) is reported for the encode only.
+ * Progress (`onLog(line, offset)`: offset, the source time the line's times count from) is
+ * reported for the encode only.
  *
  * With the multi-threaded core the measurement runs in a second worker, a single-threaded
  * one loaded during the encode: core-mt 0.12.10 now and then deadlocks in a job with several
  * inputs (here about one check in five after a reload: ffmpegwasm/ffmpeg.wasm#883), and the
  * check joins the output's windows with the reference. Without threads it cannot.
  */
-export function transcode(file, { args, probe, choose, check, inputDir, outputPath, multiThread, stallMs, onLog }) {
+export function transcode(file, {
+  args, probe, choose, segments = null, stream = null, check, inputDir, outputPath, multiThread, stallMs, onLog,
+}) {
   let encoding = false;
+  let offset = 0;  // segments: where the current run begins in the source
   let lines = [];
   const onLine = (line) => {
     if (encoding) {
-      if (line.includes("time=")) onLog?.(line);
+      if (line.includes("time=")) onLog?.(line, offset);
     } else if (MEASURED.test(line)) {
       lines.push(line);
     }
@@ -125,8 +132,14 @@ export function transcode(file, { args, probe, choose, check, inputDir, outputPa
       seconds[step] = (seconds[step] ?? 0) + engineSeconds() - started;
     }
   };
+  const whole = async (ffmpeg, encodeArgs) => {
+    const exitCode = await ffmpeg.exec(encodeArgs);
+    // Only the code: ffmpeg's own log echoes the input's metadata (titles, locations).
+    if (exitCode !== 0) throw new EngineError(`exit-${exitCode}`);
+    return new Blob([await ffmpeg.readFile(outputPath)], { type: "video/mp4" });
+  };
   const measure = async (ffmpeg) => ((await timed("check", () => ffmpeg.exec(check.args))) === 0 ? taken() : null);
-  const encoded = withFfmpeg(file, { inputDir, loaded, stallMs, onLog: onLine }, async (ffmpeg) => {
+  const encoded = withFfmpeg(file, { inputDir, loaded, stallMs, onLog: onLine }, async (ffmpeg, alive) => {
     let encodeArgs = args;
     if (probe) {
       const probed = (await timed("samples", () => ffmpeg.exec(probe.encode))) === 0
@@ -136,15 +149,19 @@ export function transcode(file, { args, probe, choose, check, inputDir, outputPa
     }
     taken();
     encoding = true;
-    const exitCode = await timed("encode", () => ffmpeg.exec(encodeArgs));
+    const blob = await timed("encode", () => (segments
+      ? encodeInSegments(ffmpeg, file, { ...segments, args: encodeArgs }, stream, {
+        onRun: (start) => { offset = start; }, alive,
+      })
+      : whole(ffmpeg, encodeArgs)));
     encoding = false;
-    // Only the code: ffmpeg's own log echoes the input's metadata (titles, locations).
-    if (exitCode !== 0) throw new EngineError(`exit-${exitCode}`);
-    const output = await ffmpeg.readFile(outputPath);
-    const blob = new Blob([output], { type: "video/mp4" });
     const probeSeconds = probe ? (seconds.samples ?? 0) + (seconds.measure ?? 0) : null;
     if (!check) return { blob, probeSeconds, seconds, measured: null };
-    if (!multiThread) return { blob, probeSeconds, seconds, measured: await measure(ffmpeg) };
+    const output = new Uint8Array(await blob.arrayBuffer());
+    if (!multiThread) {
+      if (segments) await ffmpeg.writeFile(outputPath, output);  // the check reads it there
+      return { blob, probeSeconds, seconds, measured: await measure(ffmpeg) };
+    }
     const files = [];
     for (const path of check.files) {
       const data = path === outputPath ? output : await ffmpeg.readFile(path).catch(() => null);

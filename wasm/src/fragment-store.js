@@ -121,7 +121,7 @@ export class FragmentStore {
       ?? { version: 1, plan: scalars(plan), engine, encoder, pieces: [], done: false, frames: 0, quality: null };
     this.size = kept ? kept.bytes.length : 0;
     this.splitter = new FragmentSplitter();
-    this.videoTimes = [];  // the source time of each video frame muxed, in order
+    this.videoTimes = [];  // the source time of each video frame muxed, in the order muxed
     this.measured = () => null;  // the quality so far, {sum, count}, for the manifest (set by the encoder)
     this.awaitingInit = true;  // the muxer's first piece is its init segment
     this.kept = kept && this.#keptPieces(kept.bytes);
@@ -216,7 +216,8 @@ export class FragmentStore {
       const sha256 = await sha256Hex(bytes);
       const entry = {
         index: this.manifest.pieces.length, offset: this.size, size: bytes.length, sha256,
-        mediaStart: times.length ? times[0] : null, mediaEnd: times.length ? times.at(-1) : null, frames,
+        // the first and last in presentation order (with B-frames, not those muxed first and last)
+        mediaStart: times.length ? Math.min(...times) : null, mediaEnd: times.length ? Math.max(...times) : null, frames,
       };
       writeAll(this.output, bytes, entry.offset);
       this.output.flush();

@@ -1,6 +1,6 @@
 // WebCodecs engine, main-thread side: runs webcodecs-worker.js for one video.
-import { sha256Hex } from "./digest.js";
 import { workerJob } from "./jobs.js";
+import { StreamFeed } from "./stream-feed.js";
 
 const WORKER = new URL("./webcodecs-worker.js", import.meta.url);
 
@@ -24,30 +24,21 @@ const WORKER = new URL("./webcodecs-worker.js", import.meta.url);
  */
 export async function transcodeWebCodecs(file, { encoder, stallMs, onTime, stream = null }) {
   let verdict = null;
-  const pieces = [];
   // Streamed: the worker writes fragmented MP4 and hands over each piece (the init segment,
   // then one fragment per GOP) as soon as it is stored; each goes to the upload at once.
+  const feed = stream ? new StreamFeed(stream) : null;
   const options = stream ? { ...encoder, fragments: true, streamKey: stream.key } : encoder;
   await stream?.ready;  // what an earlier attempt under this key left is cleared first
   return workerJob(WORKER, { file, options }, {
     stallMs,
     onProgress: (data) => {
       if (data.type === "verdict") verdict = data;
-      else if (data.type === "stream") stream.begin(data.resumed !== null);
-      else if (data.type === "fragment") {
-        pieces.push(data.bytes);
-        stream.append(data.bytes);
-      } else onTime?.(data.seconds);
+      else if (!feed?.take(data)) onTime?.(data.seconds);
     },
-    result: (data) => ({
-      blob: new Blob(stream ? pieces : [data.buffer], { type: "video/mp4" }),
-      ssim: data.ssim, ssimMethod: data.ssimMethod,
-    }),
-  }).then(async (result) => {
-    // What was streamed, on the console for QA (the e2e tests compare it with what arrived).
-    if (stream) console.info(`medpress stream: ${pieces.length} pieces, ${result.blob.size} bytes, sha256 ${await sha256Hex(await result.blob.arrayBuffer())}`);
-    return result;
-  }, (error) => {
+    result: (data) => ({ buffer: data.buffer, ssim: data.ssim, ssimMethod: data.ssimMethod }),
+  }).then(async ({ buffer, ...result }) => ({
+    blob: feed ? await feed.blob() : new Blob([buffer], { type: "video/mp4" }), ...result,
+  }), (error) => {
     if (error?.code === "below-floor" && verdict) {
       const { ssim, seconds, frames, reached } = verdict;
       const facts = { ssim, seconds, frames, reached };

@@ -15,12 +15,11 @@
 // message {type: "fragment", index, offset, size, sha256, mediaStart, mediaEnd, bytes (a copy)}.
 import {
   ALL_FORMATS, AppendOnlyStreamTarget, BlobSource, BufferSource, BufferTarget, EncodedAudioPacketSource,
-  EncodedPacket, EncodedPacketSink, EncodedVideoPacketSource, Input, Mp4OutputFormat, Output, VideoSampleSink,
+  EncodedPacket, EncodedVideoPacketSource, Input, Mp4OutputFormat, Output, VideoSampleSink,
 } from "../mediabunny/mediabunny.mjs";
-import { FragmentStore } from "./fragment-store.js";
 import { atEncoderSize, checkSupported, encoderConfig, encoderTarget } from "./frame-path.js";
 import { EngineError } from "./jobs.js";
-import { fragmentedMp4, serialAdder } from "./muxing.js";
+import { TIME_EPSILON_S, audioResumesAt, copyAudio, fragmentedMp4, openAnnounced, serialAdder } from "./muxing.js";
 import { EncodeQuality } from "./quality.js";
 import { probeRates } from "./rate-probe.js";
 import { FrameScaler } from "./scaler.js";
@@ -29,24 +28,6 @@ const MAX_QUEUE = 8;  // frames waiting in the encoder before we stop decoding a
 const MAX_BACKLOG = 8;  // output frames waiting to be decoded and measured
 const PROGRESS_EVERY_S = 0.25;
 
-// From the packet at `from` (s, a resumed output: where its audio ended) or the first.
-async function copyAudio(track, source, from = null) {
-  const decoderConfig = await track.getDecoderConfig();
-  const sink = new EncodedPacketSink(track);
-  let start;
-  if (from !== null) {
-    start = await sink.getPacket(from) ?? await sink.getFirstPacket();
-    if (start && start.timestamp < from - TIME_EPSILON_S) start = await sink.getNextPacket(start);
-    if (!start) return;
-  }
-  let first = true;
-  for await (const packet of sink.packets(start)) {
-    await source.add(packet, first ? { decoderConfig } : undefined);
-    first = false;
-  }
-}
-
-const TIME_EPSILON_S = 1e-4;  // source times compared: equal within this
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** An early verdict that the output cannot reach the floor: the worker stops at once. */
@@ -169,24 +150,10 @@ async function transcode(file, options, onTime) {
   if (audio && audio.codec !== "aac") throw new EngineError("audio-not-aac");
 
   const config = encoderConfig(video, options);  // as Python planned it
-  // The page gets a copy of each piece's bytes, to upload at once without reading back a
-  // file this worker is still appending to.
-  const announce = ({ index, offset, size, sha256, mediaStart, mediaEnd }, piece) => {
-    const bytes = piece.slice().buffer;
-    self.postMessage({ type: "fragment", index, offset, size, sha256, mediaStart, mediaEnd, bytes }, [bytes]);
-  };
   const store = options.fragments === true
-    ? await FragmentStore.open(options.streamKey, { plan: options, engine: "webcodecs", encoder: config }, announce,
-      { resume: options.resume !== false })
+    ? await openAnnounced(options.streamKey, { plan: options, engine: "webcodecs", encoder: config }, options.resume !== false)
     : null;
   const resumed = store?.resumed ?? null;
-  if (store) {
-    // First whether the stored pieces go on (the page then continues their upload), then them.
-    const { pieces, frames, videoEnd } = resumed ?? {};
-    self.postMessage({ type: "stream", resumed: resumed && { pieces, frames, videoEnd } });
-    if (resumed) console.info(`medpress stream resumed: ${pieces} pieces (${frames} frames) kept, from ${videoEnd.toFixed(3)} s`);
-    store.replay();
-  }
   try {
     const output = new Output(store
       ? {
@@ -225,16 +192,6 @@ async function transcode(file, options, onTime) {
   } finally {
     store?.close();  // after a failure, what was stored stays (manifest: done false)
   }
-}
-
-// Where a resumed output's audio goes on, in source time: the stored audio's end (its decode
-// time, which the muxer began at the first packet's time when that was negative: an encoder's
-// priming), or the start when no audio was stored.
-async function audioResumesAt(audio, { ends, videoTrack }) {
-  const track = [...ends.keys()].find((id) => id !== videoTrack);
-  if (track === undefined) return null;
-  const first = await new EncodedPacketSink(audio).getFirstPacket();
-  return ends.get(track) + Math.min(first?.timestamp ?? 0, 0);
 }
 
 async function probe(file, options, windows, bitrates, onTime) {

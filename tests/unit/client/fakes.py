@@ -51,7 +51,7 @@ class FakeTranscoder:
         size = getattr(file, "size", 10) - 1
         return Encoded(blob=FakeBlob(size, "stripped"), size=size)
 
-    def streams(self, engine: str) -> bool:
+    def streams(self, engine: str, media: MediaInfo | None = None) -> bool:
         return engine in self.streaming
 
     async def run(self, file: object, plan: Plan, engine: str, on_progress: Callable[[float], None],
