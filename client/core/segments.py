@@ -25,14 +25,21 @@ LONGEST_S = 3 * KEY_INTERVAL_S
 
 def segment_bounds(duration: float, keyframes: Sequence[float] | None) -> tuple[float, ...]:
     """Where each run begins, in source seconds: 0, then for each next run the last source
-    keyframe from ``SHORTEST_S`` to ``LONGEST_S`` after the one before began, or, with none
-    there, ``LONGEST_S`` after it. The rest of the clip goes in one run once it fits."""
+    keyframe from ``SHORTEST_S`` to ``LONGEST_S`` after the one before began. With none there,
+    the run ends where the run after it can begin on the next keyframe (at least ``SHORTEST_S``
+    before it), or ``LONGEST_S`` after it began. The rest of the clip goes in one run once it fits."""
     keys = sorted(k for k in keyframes or () if 0 < k < duration)
     bounds = [0.0]
     while duration - bounds[-1] > LONGEST_S:
         start = bounds[-1]
         fitting = [k for k in keys if start + SHORTEST_S <= k <= start + LONGEST_S]
-        bounds.append(fitting[-1] if fitting else start + LONGEST_S)
+        later = [k for k in keys if k > start + LONGEST_S]
+        if fitting:
+            bounds.append(fitting[-1])
+        elif later:
+            bounds.append(max(start + SHORTEST_S, min(start + LONGEST_S, later[0] - SHORTEST_S)))
+        else:
+            bounds.append(start + LONGEST_S)
     return tuple(bounds)
 
 

@@ -129,6 +129,9 @@ class Joiner {
     await this.copying;
     this.store.finishing();  // the last fragment and the muxer's trailer come next
     await this.output.finalize();
+    // What this call encoded, on the worker's console for QA (after a resume: only what was not kept).
+    const frames = this.runs.reduce((sum, run) => sum + run.frames, 0);
+    console.info(`medpress segments: ${this.runs.length} runs, ${frames} frames encoded`);
     return this.store.finish();  // {pieces, size}
   }
 }
