@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import js
-from pyodide.ffi import create_proxy, to_js
+from pyodide.ffi import create_proxy, jsnull, to_js
 
 glue = js.medpressGlue  # set by wasm/src/glue.js before Python starts
 
@@ -23,6 +23,12 @@ class JsFailure(Exception):
         super().__init__(detail)
         self.code = code
         self.detail = detail
+
+
+def absent(value: Any) -> bool:
+    """Whether a value read from JS is missing: ``undefined`` (None) or ``null`` (which Pyodide
+    reads as ``jsnull``, not None)."""
+    return value is None or value is jsnull
 
 
 def js_object(value: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from client.browser.bridge import JsFailure, callbacks, glue, js_object, settled
+from client.browser.bridge import JsFailure, absent, callbacks, glue, js_object, settled
 from client.core.ffmpeg_args import (
     CHECK_READS,
     FRAMES,
@@ -23,6 +23,7 @@ from client.core.ffmpeg_args import (
     probe_encode_args,
     probe_measure_args,
     probe_path,
+    resumed_crf,
     segment_args,
 )
 from client.core.ffmpeg_log import encoded_seconds, ssim_scores
@@ -59,7 +60,7 @@ class Prober:
                     fps=float(found.fps) or 30.0, video_codec=str(found.videoCodec),
                     audio_codec=str(found.audioCodec), container=str(found.container),
                     browser_decodes=bool(found.canDecode), browser_reads=True,
-                    keyframes=None if found.keyframes is None else tuple(found.keyframes.to_py()),
+                    keyframes=None if absent(found.keyframes) else tuple(found.keyframes.to_py()),
                 )
             options = js_object({"args": ffprobe_args(), "inputDir": INPUT_DIR,
                                  "outputPath": PROBE_PATH, "multiThread": self.multi_thread})
@@ -130,7 +131,7 @@ class BrowserTranscoder:
                 result = await settled(glue.transcodeWebCodecs(file, options))
             except JsFailure as failure:
                 raise TranscodeFailed(f"webcodecs:{failure.code}") from None
-        ssim = None if result.ssim is None else float(result.ssim)
+        ssim = None if absent(result.ssim) else float(result.ssim)
         return Encoded(blob=result.blob, size=int(result.blob.size), ssim=ssim, bitrate=encode_plan.video_bitrate,
                        probe_s=probe_s, estimated=str(result.ssimMethod) == "canvas")
 
@@ -150,7 +151,7 @@ class BrowserTranscoder:
             probed = await settled(glue.probeWebCodecs(file, options))
         except JsFailure:
             return choose_bitrate(plan, []), None
-        samples = [(int(s.bitrate), None if s.ssim is None else float(s.ssim)) for s in probed.samples]
+        samples = [(int(s.bitrate), None if absent(s.ssim) else float(s.ssim)) for s in probed.samples]
         return choose_bitrate(plan, samples), round(float(probed.seconds), 2)
 
     async def _ffmpeg(
@@ -167,18 +168,20 @@ class BrowserTranscoder:
             if seconds is not None:
                 on_progress(offset + seconds)
 
-        crfs = probe_crfs(plan)
+        # An output this job began before a pause or a reload goes on at its own CRF.
+        kept_crf = resumed_crf(await stream.kept(), plan) if stream is not None else None
+        crfs = probe_crfs(plan) if kept_crf is None else ()
         chosen: list[Choice] = []
 
         def choose(lines: Any) -> Any:
             """The probe's SSIM lines (None: it failed) → the encode's arguments."""
-            scores = ssim_scores(list(lines.to_py())) if lines is not None else {}
+            scores = ssim_scores(list(lines.to_py())) if not absent(lines) else {}
             chosen.append(choose_crf(plan, crfs, scores))
             return js_object(encode_args(plan, chosen[-1].setting))
 
         with callbacks(on_log, choose) as (log_proxy, choose_proxy):
             options = js_object({
-                "args": encode_args(plan), "inputDir": INPUT_DIR, "outputPath": OUTPUT_PATH,
+                "args": encode_args(plan, kept_crf), "inputDir": INPUT_DIR, "outputPath": OUTPUT_PATH,
                 "multiThread": multi_thread, "stallMs": int(plan.stall_s * 1000),
                 # measured on the probe's windows, or whole when the clip was too short to probe
                 "check": {
@@ -205,9 +208,10 @@ class BrowserTranscoder:
             except JsFailure as failure:
                 engine = "ffmpeg-mt" if multi_thread else "ffmpeg"
                 raise TranscodeFailed(f"{engine}:{failure.code}") from None
-        measured = ssim_scores(list(result.measured.to_py())) if result.measured is not None else {}
-        crf = chosen[-1].setting if chosen else plan.crf  # no probe: the plan's (preset's) CRF
-        probe_s = None if result.probeSeconds is None else round(float(result.probeSeconds), 2)
+        measured = ssim_scores(list(result.measured.to_py())) if not absent(result.measured) else {}
+        # no probe: the kept output's CRF, or the plan's (the preset's)
+        crf = chosen[-1].setting if chosen else kept_crf if kept_crf is not None else plan.crf
+        probe_s = None if absent(result.probeSeconds) else round(float(result.probeSeconds), 2)
         return Encoded(blob=result.blob, size=int(result.blob.size), ssim=measured.get(0), crf=crf,
                        probe_s=probe_s)
 

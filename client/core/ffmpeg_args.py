@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from client.core.planner import Plan
 from client.core.presets import KEY_INTERVAL_S, PRESETS, Preset
@@ -80,6 +81,19 @@ def segment_args(plan: Plan, crf: float | None = None) -> list[str]:
         "-an", *_AS_IS, "-map_metadata:s", "-1", "-map_chapters", "-1",
         "-threads", threads, "-f", "mp4", SEGMENT_PATH,
     ]
+
+
+def resumed_crf(kept: dict[str, Any] | None, plan: Plan) -> float | None:
+    """The CRF to go on at when ``kept`` (the plan an earlier run of this clip stored with its
+    fragments: one run's arguments, ``args``) was made for this same job, at some CRF: its rate
+    probe is then not run again, and the engine goes on after the last fragment; None: probe
+    and start over."""
+    args = str((kept or {}).get("args", "")).split(" ")
+    try:
+        crf = float(args[args.index("-crf") + 1])
+    except (ValueError, IndexError):
+        return None
+    return crf if args == segment_args(plan, crf) else None
 
 
 def ffprobe_args() -> list[str]:

@@ -48,3 +48,4 @@ def streams_in_segments(media: MediaInfo) -> bool:
     (for the source's frame times and its audio), and the audio, copied as it is, is AAC or
     absent (the whole-file encode converts other audio to AAC)."""
     return media.browser_reads and media.audio_codec in ("", "aac")
+

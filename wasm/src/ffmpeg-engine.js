@@ -50,9 +50,10 @@ function takeFfmpeg(multiThread) {
  * Take the spare ffmpeg worker (or load a fresh one), mount `file` read-only at
  * `inputDir/source` with WORKERFS (so it is never copied into the wasm heap), run
  * `work(ffmpeg, alive)`, and always free the worker afterwards. Every log line counts as
- * progress for the watchdog (and whatever else calls `alive()`).
+ * progress for the watchdog (and whatever else calls `alive()`); `onNote` gets the engines'
+ * "pause" and "resume" (jobs.js).
  */
-function withFfmpeg(file, { inputDir, loaded, stallMs, onLog }, work) {
+function withFfmpeg(file, { inputDir, loaded, stallMs, onLog, onNote }, work) {
   return startJob((alive) => {
     const { ffmpeg, ready } = loaded;
     ffmpeg.on("log", ({ message }) => {
@@ -71,7 +72,7 @@ function withFfmpeg(file, { inputDir, loaded, stallMs, onLog }, work) {
       return await work(ffmpeg, alive);
     })();
     promise.finally(() => ffmpeg.terminate()).catch(() => {});
-    return { promise, stop: () => ffmpeg.terminate() };
+    return { promise, stop: () => ffmpeg.terminate(), post: onNote };
   }, { stallMs });
 }
 
@@ -139,7 +140,17 @@ export function transcode(file, {
     return new Blob([await ffmpeg.readFile(outputPath)], { type: "video/mp4" });
   };
   const measure = async (ffmpeg) => ((await timed("check", () => ffmpeg.exec(check.args))) === 0 ? taken() : null);
-  const encoded = withFfmpeg(file, { inputDir, loaded, stallMs, onLog: onLine }, async (ffmpeg, alive) => {
+  // The engines paused (a hidden page): one run of ffmpeg goes on to its end, but a clip in
+  // segments waits before its next run.
+  const pause = { until: null, release: null };
+  const onNote = ({ type }) => {
+    if (type === "pause" && !pause.until) pause.until = new Promise((resolve) => { pause.release = resolve; });
+    if (type === "resume" && pause.until) {
+      pause.release();
+      pause.until = null;
+    }
+  };
+  const encoded = withFfmpeg(file, { inputDir, loaded, stallMs, onLog: onLine, onNote }, async (ffmpeg, alive) => {
     let encodeArgs = args;
     if (probe) {
       const probed = (await timed("samples", () => ffmpeg.exec(probe.encode))) === 0
@@ -151,7 +162,7 @@ export function transcode(file, {
     encoding = true;
     const blob = await timed("encode", () => (segments
       ? encodeInSegments(ffmpeg, file, { ...segments, args: encodeArgs }, stream, {
-        onRun: (start) => { offset = start; }, alive,
+        onRun: (start) => { offset = start; }, alive, unpaused: () => pause.until,
       })
       : whole(ffmpeg, encodeArgs)));
     encoding = false;

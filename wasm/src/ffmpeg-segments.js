@@ -44,18 +44,21 @@ const filled = (args, { seek, frames }, run) => args.map(
  * output), bounds (s: where runs begin), keyIntervalS}. A run that fails rejects with
  * EngineError "exit-N"; the joiner's failures with its own codes. What was stored before a
  * failure or a stop stays, and a later call with the same stream key and arguments goes on
- * after its last piece. `onRun(start)`: a run begins, at source time `start` (s).
+ * after its last piece. `onRun(start)`: a run begins, at source time `start` (s); `unpaused()`:
+ * what a run waits for before it begins (a promise while the engines are paused, else null).
  */
-export async function encodeInSegments(ffmpeg, file, segments, stream, { onRun, alive }) {
+export async function encodeInSegments(ffmpeg, file, segments, stream, { onRun, alive, unpaused }) {
   const { args, path, bounds, keyIntervalS } = segments;
   await stream.ready;  // what an earlier attempt under this key left is cleared first
   const feed = new StreamFeed(stream);
   const joiner = new Joiner(feed, alive);
   try {
-    const about = { plan: { keyIntervalS }, encoder: { args: args.join(" ") } };
+    // What the kept pieces were made with (Python reads `plan` back before a resumed run).
+    const about = { plan: { keyIntervalS, args: args.join(" ") }, encoder: null };
     const { runs } = await joiner.ask(
       { type: "open", file, options: { streamKey: stream.key, keyIntervalS, bounds, about } }, "runs");
     for (const run of runs) {
+      await unpaused();  // the engines paused (a hidden page): the next run waits
       onRun(run.start);
       const code = await Promise.race([ffmpeg.exec(filled(args, segments, run)), joiner.failed]);
       if (code !== 0) throw new EngineError(`exit-${code}`);  // only the code: the log may name the patient

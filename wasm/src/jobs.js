@@ -75,7 +75,8 @@ export function cancelAll() {
 
 /**
  * Pause the engines (a page hidden past its grace period): a WebCodecs worker stops feeding
- * frames, keeping all it has done; ffmpeg.wasm runs on to its end. The engines' clock
+ * frames, keeping all it has done; ffmpeg.wasm finishes the run under way (a clip it streams
+ * then waits before its next segment; a whole-file encode runs on to its end). The engines' clock
  * stops, so neither the watchdog nor the time budget counts the pause.
  */
 export function pauseEngines() {

@@ -12,6 +12,7 @@ from client.core.ffmpeg_args import (
     SEEK,
     SEGMENT_PATH,
     ffmpeg_args,
+    resumed_crf,
     segment_args,
 )
 from client.core.media import MediaInfo
@@ -73,3 +74,15 @@ def test_one_run_encodes_as_the_whole_file_does_from_a_keyframe_without_b_frames
     assert run[run.index("-bf") + 1] == "0" and "-an" in run
     assert run[run.index("-force_key_frames") + 1] == "expr:gte(t,n_forced*2)"
     assert run[-1] == SEGMENT_PATH and run.count("-threads") == 2
+
+
+def test_a_kept_output_goes_on_at_its_own_crf_only_when_made_for_the_same_job():
+    media = MediaInfo(1920, 1080, 20.0, audio_codec="aac", browser_reads=True)
+    the_plan = plan(media, 40_000_000, CAPS, "routine")
+    kept = {"keyIntervalS": 2.0, "args": " ".join(segment_args(the_plan, 26.5))}
+    assert resumed_crf(kept, the_plan) == 26.5
+    smaller = plan(media, 40_000_000, CAPS, "routine", preset_name="mobile-fast")
+    assert resumed_crf(kept, smaller) is None  # another size: start over
+    assert resumed_crf({"bitrate": 2_000_000}, the_plan) is None  # WebCodecs' output
+    assert resumed_crf({"args": "-crf x"}, the_plan) is None
+    assert resumed_crf(None, the_plan) is None
