@@ -4,7 +4,7 @@ it encodes, medpress uploading the whole file once made, the original sent at on
 ffmpeg compressing then uploading, side by side in one run.
 
     .venv/bin/python bench/streaming.py [--quick] [--keep] [--clips phone,testsrc-60]
-                                        [--mbps 2,5,20]
+                                        [--mbps 2,5,20] [--x264]
 
 It reports (exit code 0 whatever it finds); it is not a test. ``--quick``: only the phone-like
 clip, only at 5 Mbit/s.
@@ -27,6 +27,8 @@ Runners: ``streaming``, medpress with the flag ``upload.streaming`` on (WebCodec
 leave while it encodes); ``whole-file``, medpress as it ships, the flag off (the output is
 uploaded once made). The flag is put through the admin API before the page opens, and each run
 counts the tus uploads the page created with ``Upload-Defer-Length`` (streamed ones) to check it;
+with ``--x264``, ``x264-stream`` and ``x264-whole``, the same two with ffmpeg.wasm forced
+(``?engine=ffmpeg-mt``: x264 in segments, or whole), ``/whole`` comparing them with each other;
 ``original``, priority Emergency (the original, at once, uncompressed); ``native``, native
 ``ffmpeg -threads 0`` running medpress's own job (bench/compress.py's ``native``: the preset's
 CRF, veryfast) and its output then sent by the throttled page with priority Emergency: its
@@ -76,6 +78,8 @@ from tests.support.medpress_process import MedpressProcess
 
 CLIPS = ("phone", "testsrc-60")
 RUNNERS = ("streaming", "whole-file", "original", "native")
+X264_RUNNERS = ("x264-stream", "x264-whole")  # with --x264: ffmpeg.wasm forced, in segments or whole
+STREAMED_RUNNERS = ("streaming", "x264-stream")  # the flag on
 MBPS = (2.0, 5.0, 20.0)
 TARGET_MBPS = 5.0  # the targets hold at this throughput
 MAX_VS_NATIVE = 1.0  # streaming <= native ffmpeg then upload
@@ -151,7 +155,7 @@ def click_to_stored(
 
     context.on("request", watch)
     try:
-        page = open_app(context, url)
+        page = open_app(context, url, "?engine=ffmpeg-mt" if runner in X264_RUNNERS else "")
         session = context.new_cdp_session(page)
         session.send("Network.enable")
         conditions = {"offline": False, "latency": 0, "downloadThroughput": -1}
@@ -194,9 +198,9 @@ def click_to_stored(
             notes.append(f"state uploading from {(uploading - start) / 1000:.1f} s")
         if encoded is not None:
             notes.append(f"streamed encode over at {(encoded - start) / 1000:.1f} s")
-        if planned and runner in ("streaming", "whole-file"):
+        if planned and runner not in ("original", "native"):
             notes.append(f"planned: stored in ~{planned[1]} at {planned[2]}")
-        if runner in ("streaming", "whole-file"):
+        if runner not in ("original", "native"):
             notes.append(f"{run.streamed} deferred-length upload(s)")
         run.note = "; ".join(notes)
         return run
@@ -211,15 +215,16 @@ def bench_clip(
     clip: Clip,
     work: Path,
     rates: tuple[float, ...],
+    runners: tuple[str, ...],
 ) -> list[Run]:
     log(f"{clip.kind}: native encode…")
     made = work / f"native-{clip.kind}.mp4"
     encoded = least_disturbed(native, clip, STANDARD, made)
     runs = []
     for mbps in rates:
-        for runner in RUNNERS:
+        for runner in runners:
             log(f"{clip.kind} at {mbps:g} Mbit/s: {runner}…")
-            set_streaming(server, runner == "streaming")  # before the page opens and reads it
+            set_streaming(server, runner in STREAMED_RUNNERS)  # before the page opens and reads it
             source = made if runner == "native" else clip.path
             run = least_disturbed(
                 click_to_stored, browser, server.base_url, outside, clip, mbps, runner, source
@@ -244,7 +249,9 @@ def report(runs: list[Run]) -> list[tuple[str, bool]]:
     by = {(r.clip, r.mbps, r.runner): r for r in runs}
     targets = []
     for r in runs:
-        base, whole = by.get((r.clip, r.mbps, "native")), by.get((r.clip, r.mbps, "whole-file"))
+        # x264's streaming against x264's whole file; the rest against medpress's default, whole
+        whole = by.get((r.clip, r.mbps, "x264-whole" if r.runner in X264_RUNNERS else "whole-file"))
+        base = by.get((r.clip, r.mbps, "native"))
         vs_native = r.seconds / base.seconds if r.seconds and base and base.seconds else None
         vs_whole = r.seconds / whole.seconds if r.seconds and whole and whole.seconds else None
         print(
@@ -265,12 +272,12 @@ def report(runs: list[Run]) -> list[tuple[str, bool]]:
                     vs_whole is not None and vs_whole <= MAX_VS_WHOLE,
                 ),
             ]
-    webcodecs = [r for r in runs if r.engine == "webcodecs"]
+    compressed = [r for r in runs if r.engine in ("webcodecs", "ffmpeg-mt")]
     targets += [
         ("every run's upload is complete on the server", all(r.complete for r in runs)),
         (
-            f"{STREAMING} steered the page (WebCodecs runs streamed exactly when it was on)",
-            all(bool(r.streamed) == (r.runner == "streaming") for r in webcodecs),
+            f"{STREAMING} steered the page (compressed runs streamed exactly when it was on)",
+            all(bool(r.streamed) == (r.runner in STREAMED_RUNNERS) for r in compressed),
         ),
     ]
     return targets
@@ -282,6 +289,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the inputs and outputs")
     parser.add_argument("--clips", default=",".join(CLIPS), help=f"of {', '.join(CLIPS)}")
     parser.add_argument("--mbps", default=",".join(f"{m:g}" for m in MBPS), help="upload caps")
+    parser.add_argument("--x264", action="store_true",
+                        help="also x264 (ffmpeg.wasm forced) streamed in segments and sent whole")
     options = parser.parse_args()
     chosen = options.clips.split(",")
     kinds = ("phone",) if options.quick else tuple(c for c in CLIPS if c in chosen)
@@ -301,7 +310,8 @@ def main() -> None:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for clip in clips:
-                runs += bench_clip(browser, server, outside, clip, work, rates)
+                runs += bench_clip(browser, server, outside, clip, work, rates,
+                                   RUNNERS + (X264_RUNNERS if options.x264 else ()))
             browser.close()
     finally:
         server.stop()

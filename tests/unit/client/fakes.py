@@ -31,10 +31,12 @@ class FakeTranscoder:
     """Per-engine behaviour: an int (output size), (size, measured ssim or None), (size, ssim,
     "estimated") for an SSIM measured through canvases, "fail:<code>", or "hang"."""
 
-    def __init__(self, behaviour: dict[str, int | str] | None = None, unsupported=(), streaming=()) -> None:
+    def __init__(self, behaviour: dict[str, int | str] | None = None, unsupported=(), streaming=(),
+                 streams_media: Callable[[MediaInfo], bool] | None = None) -> None:
         self.behaviour = behaviour or {}
         self.unsupported = set(unsupported)
         self.streaming = set(streaming)  # engines that send fragments while they encode
+        self.streams_media = streams_media  # which videos they stream (None: every one)
         self.runs: list[tuple[str, Plan]] = []
         self.cancelled = 0
         self.prepared: list[str | None] = []
@@ -52,7 +54,7 @@ class FakeTranscoder:
         return Encoded(blob=FakeBlob(size, "stripped"), size=size)
 
     def streams(self, engine: str, media: MediaInfo | None = None) -> bool:
-        return engine in self.streaming
+        return engine in self.streaming and (media is None or self.streams_media is None or self.streams_media(media))
 
     async def run(self, file: object, plan: Plan, engine: str, on_progress: Callable[[float], None],
                   stream: FakeStream | None = None) -> Encoded:

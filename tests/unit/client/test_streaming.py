@@ -8,6 +8,7 @@ import pytest
 
 from client.core.pipeline import PAUSE, Job, Outcome, Prepared, deliver, prepare, send
 from client.core.ports import Encoded
+from client.core.segments import streams_in_segments
 from client.core.steering import Steering
 
 from .fakes import FakeBlob, FakeTranscoder, FakeUploader
@@ -45,7 +46,20 @@ def test_an_output_that_does_not_ship_leaves_no_upload_behind(behaviour):
     [stream] = ports.uploader.streams
     assert stream.aborted and stream.finished is None
     assert status.state == "done" and ports.transcoder.engines == ["webcodecs", "ffmpeg-mt"]
-    assert ports.uploader.sent[0][0].label == "encoded-by-ffmpeg-mt"  # x264 does not stream (yet)
+    assert ports.uploader.sent[0][0].label == "encoded-by-ffmpeg-mt"  # x264 does not stream here
+
+
+@pytest.mark.parametrize(("audio", "streamed"), [("aac", True), ("opus", False)])
+def test_x264_streams_the_clips_it_can_cut_in_segments_and_sends_the_others_whole(audio, streamed):
+    media = msgspec.structs.replace(MEDIA, audio_codec=audio, browser_reads=True, browser_decodes=False)  # x264 only
+    transcoder = FakeTranscoder({"ffmpeg-mt": 4_000_000}, streaming={"ffmpeg-mt"}, streams_media=streams_in_segments)
+    ports = msgspec.structs.replace(ports_for(media=media, transcoder=transcoder), steering=Steering(stream=True))
+    job = Job(file=FakeBlob(VIDEO.size, "original"), facts=VIDEO, priority="routine")
+    status = asyncio.run(send(job, ports))
+    assert status.state == "done" and transcoder.engines == ["ffmpeg-mt"]
+    assert len(ports.uploader.streams) == int(streamed)
+    sent = [blob.label for blob, _ in ports.uploader.sent]
+    assert sent == (["poster"] if streamed else ["encoded-by-ffmpeg-mt", "poster"])
 
 
 def test_an_output_larger_than_the_original_is_deleted_and_the_original_sent():
