@@ -279,6 +279,7 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
     tries = [(engine, attempt) for engine in attempt.engines]
     reason = "compression-failed"
     afresh = False
+    whole = set()  # engines whose output could not be cut in segments: not streamed again
     while tries:
         engine, step = tries.pop(0)
         remaining = deadline - ports.clock()
@@ -287,7 +288,7 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
         facts = {"engine": engine, "preset": step.preset or "none", "priority": job.priority}
         ports.record(events.CompressionStarted, input_bytes=job.facts.size, **facts)
         started = ports.clock()
-        stream = _stream(job, media, engine, step, ports)
+        stream = None if engine in whole else _stream(job, media, engine, step, ports)
         handed = False  # the stream goes with the output, for ``deliver`` to complete
         try:
             encoded, code = await _encode(job, media, step, engine, ports, deadline, stream)
@@ -316,6 +317,10 @@ async def _within_budget(job: Job, media: MediaInfo, attempt: Plan, ports: Ports
             afresh = True
             tries.insert(0, (engine, step))
             continue
+        if SEGMENTS_FAILED in code and engine not in whole:  # this clip will not cut: encode it whole
+            whole.add(engine)
+            tries.insert(0, (engine, step))
+            continue
         if code != "below-floor":
             reason = "compression-failed"
             continue  # the next engine, or the original
@@ -342,6 +347,7 @@ async def _encode(
 
 PAUSE = "pause"  # the message a paused clip's work is cancelled with (a queue StopWork that keeps)
 RESUME_MISMATCH = ":resume-mismatch"  # an engine's kept output was made with other settings
+SEGMENTS_FAILED = ":segment-"  # x264's runs could not be joined (a frame count, a parameter set)
 
 
 def _streamed(engine: str | None, ports: Ports, media: MediaInfo | None = None) -> bool:

@@ -13,7 +13,9 @@
 // {type: "end"}. Out: {type: "stream"} and the pieces (muxing.js), {type: "runs", runs: [{start,
 // seek, frames}]} (start: the run's first frame's source time; seek: where ffmpeg seeks to, the
 // midpoint before that frame), {type: "muxed", seconds} after each run (its last frame's time),
-// then {type: "done", pieces, size}, or {type: "error", code} at the first failure.
+// then {type: "done", pieces, size}, or {type: "error", code} at the first failure: the
+// joiner's own codes begin with "segment-" (Python then encodes the clip whole instead), and
+// the fragment store's are its own ("storage-failed", "resume-mismatch").
 import {
   ALL_FORMATS, AppendOnlyStreamTarget, BlobSource, BufferSource, EncodedAudioPacketSource, EncodedPacketSink,
   EncodedVideoPacketSource, Input, Output,
@@ -27,7 +29,7 @@ async function frameTimes(video) {
   for await (const packet of new EncodedPacketSink(video).packets(undefined, undefined, { metadataOnly: true })) {
     packets.push(packet);
   }
-  if (!packets.length) throw new EngineError("no-frames");
+  if (!packets.length) throw new EngineError("segment-no-frames");
   packets.sort((a, b) => a.timestamp - b.timestamp);
   const last = packets.at(-1);
   return { times: packets.map((packet) => packet.timestamp), end: last.timestamp + last.duration };
@@ -67,10 +69,10 @@ class Joiner {
       video = await input.getPrimaryVideoTrack();
       audio = await input.getPrimaryAudioTrack();
     } catch {
-      throw new EngineError("unreadable");
+      throw new EngineError("segment-unreadable");
     }
-    if (!video) throw new EngineError("unreadable");
-    if (audio && audio.codec !== "aac") throw new EngineError("audio-not-aac");
+    if (!video) throw new EngineError("segment-unreadable");
+    if (audio && audio.codec !== "aac") throw new EngineError("segment-audio");
     const frames = await frameTimes(video);
     const store = await openAnnounced(streamKey, { ...about, engine: "ffmpeg" }, resume !== false);
     return new Joiner(store, frames, video, audio, keyIntervalS, bounds);

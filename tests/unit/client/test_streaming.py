@@ -201,3 +201,14 @@ def test_pausing_while_the_rest_of_a_streamed_output_leaves_goes_on_with_the_sam
 def _continuing(stream):
     stream.continues = True
     return stream
+
+
+def test_a_clip_whose_segments_cannot_be_joined_is_encoded_whole_by_the_same_engine():
+    media = msgspec.structs.replace(MEDIA, browser_reads=True, browser_decodes=False)  # x264 only
+    transcoder = FakeTranscoder({"ffmpeg-mt": ["fail:segment-frames", 4_000_000]}, streaming={"ffmpeg-mt"})
+    ports = msgspec.structs.replace(ports_for(media=media, transcoder=transcoder), steering=Steering(stream=True))
+    status = asyncio.run(send(Job(file=FakeBlob(VIDEO.size, "original"), facts=VIDEO, priority="routine"), ports))
+    assert status.state == "done" and transcoder.engines == ["ffmpeg-mt", "ffmpeg-mt"]
+    [stream] = ports.uploader.streams  # the first run's, deleted; the second streamed nothing
+    assert stream.aborted
+    assert [blob.label for blob, _ in ports.uploader.sent] == ["encoded-by-ffmpeg-mt", "poster"]
