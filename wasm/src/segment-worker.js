@@ -75,10 +75,10 @@ class Joiner {
     if (audio && audio.codec !== "aac") throw new EngineError("segment-audio");
     const frames = await frameTimes(video);
     const store = await openAnnounced(streamKey, { ...about, engine: "ffmpeg" }, resume !== false);
-    return new Joiner(store, frames, video, audio, keyIntervalS, bounds);
+    return new Joiner(store, frames, audio, keyIntervalS, bounds);
   }
 
-  constructor(store, { times, end }, video, audio, keyIntervalS, bounds) {
+  constructor(store, { times, end }, audio, keyIntervalS, bounds) {
     Object.assign(this, { store, times, timesEnd: end, decoderConfig: null });
     const resumed = store.resumed;
     const from = resumed ? firstFrom(this.times, resumed.videoEnd + 2 * TIME_EPSILON_S) : 0;
