@@ -168,14 +168,14 @@ export function transcode(file, {
     encoding = false;
     const probeSeconds = probe ? (seconds.samples ?? 0) + (seconds.measure ?? 0) : null;
     if (!check) return { blob, probeSeconds, seconds, measured: null };
-    const output = new Uint8Array(await blob.arrayBuffer());
+    const output = () => blob.arrayBuffer().then((bytes) => new Uint8Array(bytes));
     if (!multiThread) {
-      if (segments) await ffmpeg.writeFile(outputPath, output);  // the check reads it there
+      if (segments) await ffmpeg.writeFile(outputPath, await output());  // the check reads it there
       return { blob, probeSeconds, seconds, measured: await measure(ffmpeg) };
     }
     const files = [];
     for (const path of check.files) {
-      const data = path === outputPath ? output : await ffmpeg.readFile(path).catch(() => null);
+      const data = path === outputPath ? await output() : await ffmpeg.readFile(path).catch(() => null);
       if (data) files.push({ path, data });
     }
     return { blob, probeSeconds, seconds, files };
