@@ -18,9 +18,12 @@ orders the engines by the uplink it has measured, starts from its assumption eac
 of ``medpress serve`` on loopback, and the page's uploads capped with CDP
 ``Network.emulateNetworkConditions`` (uploadThroughput; no latency, downloads unthrottled).
 The clip is chosen, its preview awaited, the CPU let settle, and Start pressed. click → stored
-runs from the Start click (a capturing listener in the page) to the moment the clip's queue row
-shows ``done`` (or ``bypassed``) with its upload URL (a MutationObserver; both timed with
-``performance.now()``); the upload is then checked complete with a HEAD
+runs from the Start click (a capturing listener in the page) to the end of the answer to the
+page's last request to the clip's upload, the PATCH that completed it (Resource Timing; all
+three timed with ``performance.now()``). The run ends when the clip's queue row shows ``done``
+(or ``bypassed``) with its upload URL (a MutationObserver): for a compressed clip that is a
+little later, its poster (a JPEG still, uploaded on its own) being sent after the clip, and
+the note "row done" says when. The upload is then checked complete with a HEAD
 (Upload-Offset = Upload-Length) and its metadata read (engine, SSIM, compressed).
 
 Runners: ``streaming``, medpress with the flag ``upload.streaming`` on (WebCodecs' fragments
@@ -36,9 +39,10 @@ encode wall time plus that Start → stored. ``/native`` and ``/whole`` divide a
 stored by those runners' at the same clip and throughput. SSIM is the page's own measurement
 (metadata); native's (marked ``*``) is ffmpeg's, all planes. ``others``: the share of the CPUs
 other processes used during the run (a run above 25 % is run once more; the quieter is kept).
-Notes: when the clip's row turned ``uploading``, when a streamed encode was over (the engine's
-``medpress stream:`` console line), the planner's own estimate shown before Start, and for
-originals the throughput the upload reached.
+Notes: when the clip's first bytes left, when its row turned ``uploading`` and ``done``, how
+long the rate probe took, when a streamed encode was over (the engine's ``medpress stream:``
+console line), the planner's own estimate shown before Start, and for originals the throughput
+the upload reached.
 """
 
 from __future__ import annotations
@@ -86,6 +90,7 @@ MAX_VS_NATIVE = 1.0  # streaming <= native ffmpeg then upload
 MAX_VS_WHOLE = 0.75  # streaming at least 25 % faster than whole-file
 STREAMING = "upload.streaming"
 ITEM_TIMES = """
+performance.setResourceTimingBufferSize(100000);  // the page loads hundreds of files first
 window.__benchItem = [];  // {state, url, t}: each change of the first clip's state or upload URL
 document.addEventListener("click", (event) => {  // capturing: before the page's own listeners
   if (event.target.closest('[data-testid="start"]')) window.__benchStart ??= performance.now();
@@ -106,6 +111,13 @@ console.info = (...args) => {
 SETTLED = """() => window.__benchItem.some((s) => s.url && ["done", "bypassed"].includes(s.state))
   || window.__benchItem.at(-1)?.state === "failed"
 """
+# The page's own requests to the upload (its creation went to the collection): when the first
+# began (a fresh upload's first PATCH) and when the last one's answer ended (the PATCH that
+# completed it: the clip is stored). The bench's own HEAD is not the page's.
+UPLOAD_TIMES = """(url) => {
+  const seen = performance.getEntriesByType("resource").filter((e) => e.name === url);
+  return seen.length ? [seen[0].startTime, Math.max(...seen.map((e) => e.responseEnd))] : [null, null];
+}"""
 PLANNED = re.compile(r"stored in about (.+?) at (.+?)\. Press Start")
 
 
@@ -185,7 +197,8 @@ def click_to_stored(
         offset, length = head.headers.get("upload-offset"), head.headers.get("upload-length")
         run.complete = head.status == 200 and offset is not None and offset == length
         meta = upload_metadata(page, stored["url"])
-        run.seconds = (stored["t"] - start) / 1000
+        first, last = page.evaluate(UPLOAD_TIMES, stored["url"])
+        run.seconds = ((last if last is not None else stored["t"]) - start) / 1000
         run.out_bytes = int(length or 0)
         run.engine = meta.get("engine", "") if meta.get("compressed") == "1" else "original"
         run.ssim, run.streamed = meta.get("ssim", ""), len(deferred)
@@ -196,6 +209,11 @@ def click_to_stored(
             notes.append(f"reason {meta.get('reason')}, {rate:.1f} Mbit/s effective")
         elif uploading is not None:
             notes.append(f"state uploading from {(uploading - start) / 1000:.1f} s")
+        if first is not None and run.engine != "original":
+            notes.append(f"first bytes sent at {(first - start) / 1000:.1f} s")
+        notes.append(f"row done at {(stored['t'] - start) / 1000:.1f} s")
+        if meta.get("probe_s"):
+            notes.append(f"rate probe {float(meta['probe_s']):.1f} s")
         if encoded is not None:
             notes.append(f"streamed encode over at {(encoded - start) / 1000:.1f} s")
         if planned and runner not in ("original", "native"):

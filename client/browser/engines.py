@@ -35,11 +35,12 @@ from client.core.planner import (
     out_of_reach,
     probe_bitrates,
     probe_crfs,
+    steer_aim,
     webcodecs_windows,
 )
 from client.core.ports import Encoded, Stream, TranscodeFailed
 from client.core.presets import KEY_INTERVAL_S, PRESETS
-from client.core.rate import Choice, whole
+from client.core.rate import Choice, steered_bitrate, whole
 from client.core.segments import streams_in_segments
 from client.core.webcodecs import resumed_bitrate, webcodecs_config
 
@@ -103,8 +104,9 @@ class BrowserTranscoder:
         self, file: Any, plan: Plan, on_progress: Callable[[float], None], stream: Stream | None
     ) -> Encoded:
         """Probe the clip at a few bitrates, encode at the least one predicted to clear the
-        floor, and give up within the first seconds if the output clearly cannot. With
-        ``stream``, each fragment of the output is sent as soon as it is made."""
+        floor, steer the bitrate of each keyframe interval from what the output measures
+        (``rate.steered_bitrate``), and give up within the first seconds if the output clearly
+        cannot. With ``stream``, each fragment of the output is sent as soon as it is made."""
         stall_ms = int(plan.stall_s * 1000)
         # The floor itself, not the gate: an output's first seconds can read below the whole
         # (its rate control settling), and a false abandon hands the clip to an engine 4-5
@@ -112,9 +114,9 @@ class BrowserTranscoder:
         floor = PRESETS[plan.preset].min_ssim if plan.preset is not None else None
         # An output this job began before a pause or a reload goes on at its own bitrate.
         kept = resumed_bitrate(await stream.kept(), plan, floor) if stream is not None else None
-        bitrate, probe_s = kept, None
+        bitrate, probe_s, samples = kept, None, []
         if bitrate is None:
-            chosen, probe_s = await self._webcodecs_rate(file, plan, stall_ms)
+            chosen, probe_s, samples = await self._webcodecs_rate(file, plan, stall_ms)
             if out_of_reach(plan, chosen):
                 raise TranscodeFailed("webcodecs:below-floor")
             bitrate = int(chosen.setting)
@@ -122,9 +124,16 @@ class BrowserTranscoder:
         config = webcodecs_config(encode_plan)
         if floor is not None:
             config["abandonBelow"] = floor
-        with callbacks(on_progress) as (time_proxy,):
+        aim = steer_aim(plan, samples) if plan.preset is not None else None
+
+        def steer(rate: int, measured: float, mean: float, done: float) -> int:
+            """A measured interval → the next one's bitrate."""
+            return steered_bitrate(aim, int(rate), float(measured), float(mean), float(done)) if aim else int(rate)
+
+        with callbacks(on_progress, steer) as (time_proxy, steer_proxy):
             options = js_object({"encoder": config, "stallMs": stall_ms})
             options.onTime = time_proxy
+            options.steer = steer_proxy
             if stream is not None:
                 options.stream = stream.handle
             try:
@@ -132,16 +141,21 @@ class BrowserTranscoder:
             except JsFailure as failure:
                 raise TranscodeFailed(f"webcodecs:{failure.code}") from None
         ssim = None if absent(result.ssim) else float(result.ssim)
-        return Encoded(blob=result.blob, size=int(result.blob.size), ssim=ssim, bitrate=encode_plan.video_bitrate,
+        rates = [] if absent(result.bitrates) else list(result.bitrates.to_py())
+        mean_rate = round(sum(rates) / len(rates)) if rates else bitrate  # what the encoder was asked for
+        return Encoded(blob=result.blob, size=int(result.blob.size), ssim=ssim, bitrate=mean_rate,
                        probe_s=probe_s, estimated=str(result.ssimMethod) == "canvas")
 
-    async def _webcodecs_rate(self, file: Any, plan: Plan, stall_ms: int) -> tuple[Choice, float | None]:
-        """The bitrate to encode at and what choosing it cost (None: no probe). A probe that
-        cannot run here (no SSIM kernel, frames our scaler does not take) or fails leaves the
-        plan's own bitrate: the output is measured either way."""
+    async def _webcodecs_rate(
+        self, file: Any, plan: Plan, stall_ms: int
+    ) -> tuple[Choice, float | None, list[tuple[int, float | None]]]:
+        """The bitrate to encode at, what choosing it cost (None: no probe) and the probe's
+        (bitrate, SSIM) samples. A probe that cannot run here (no SSIM kernel, frames our scaler
+        does not take) or fails leaves the plan's own bitrate: the output is measured either
+        way."""
         bitrates = probe_bitrates(plan)
         if not bitrates:
-            return choose_bitrate(plan, []), None
+            return choose_bitrate(plan, []), None, []
         options = js_object({
             # placed by the plan (rate.probe_windows, on the clip's keyframes): kept as they are
             "encoder": {**webcodecs_config(plan), "placedWindows": True}, "stallMs": stall_ms,
@@ -150,9 +164,9 @@ class BrowserTranscoder:
         try:
             probed = await settled(glue.probeWebCodecs(file, options))
         except JsFailure:
-            return choose_bitrate(plan, []), None
+            return choose_bitrate(plan, []), None, []
         samples = [(int(s.bitrate), None if absent(s.ssim) else float(s.ssim)) for s in probed.samples]
-        return choose_bitrate(plan, samples), round(float(probed.seconds), 2)
+        return choose_bitrate(plan, samples), round(float(probed.seconds), 2), samples
 
     async def _ffmpeg(
         self, file: Any, plan: Plan, multi_thread: bool, on_progress: Callable[[float], None],

@@ -24,7 +24,16 @@ from client.core.capabilities import Capabilities
 from client.core.link import ASSUMED, Uplink
 from client.core.media import MediaInfo
 from client.core.presets import DEFAULT_PRESET, PRESETS, Preset, gate_ssim, target_ssim
-from client.core.rate import Choice, Window, highest_crf, least_bitrate, probe_windows
+from client.core.rate import (
+    STEER_MARGIN,
+    Aim,
+    Choice,
+    Window,
+    highest_crf,
+    least_bitrate,
+    probe_windows,
+    sampled_slope,
+)
 from client.core.segments import segment_bounds
 
 Priority = Literal["routine", "urgent", "emergency"]
@@ -257,6 +266,16 @@ def choose_bitrate(the_plan: Plan, samples: list[tuple[int, float | None]]) -> C
         return Choice(setting=the_plan.video_bitrate, predicted=float("nan"), how="fixed")
     low, high = (round(the_plan.video_bitrate * factor) for factor in RATE_BOUNDS)
     return least_bitrate(measured, target_ssim(the_plan.preset) + PROBE_READS_HIGH, low, high)
+
+
+def steer_aim(the_plan: Plan, samples: list[tuple[int, float | None]]) -> Aim:
+    """Where the encode steers its bitrate (``rate.steered_bitrate``): just above the gate,
+    with the slope the probe's samples show, within the bounds of ``choose_bitrate``."""
+    if the_plan.preset is None:
+        raise ValueError("only a compress plan has a bitrate")
+    measured = [(rate, ssim) for rate, ssim in samples if ssim is not None]
+    low, high = (round(the_plan.video_bitrate * factor) for factor in RATE_BOUNDS)
+    return Aim(goal=gate_ssim(the_plan.preset) + STEER_MARGIN, slope=sampled_slope(measured), lowest=low, highest=high)
 
 
 # The probe's half-second windows read up to this much below the whole encode: only a

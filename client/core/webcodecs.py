@@ -8,7 +8,7 @@ from math import ceil
 from typing import Any
 
 from client.core.planner import Plan
-from client.core.presets import KEY_INTERVAL_S
+from client.core.presets import FIRST_KEY_INTERVAL_S, KEY_INTERVAL_S
 
 # (level_idc, max macroblocks per frame, max macroblocks per second, max High bitrate)
 LEVELS = (
@@ -50,4 +50,5 @@ def webcodecs_config(plan: Plan) -> dict[str, Any]:
         "bitrate": plan.video_bitrate,
         "framerate": plan.fps,
         "keyIntervalS": KEY_INTERVAL_S,
+        "firstKeyIntervalS": FIRST_KEY_INTERVAL_S,
     }

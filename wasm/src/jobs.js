@@ -96,8 +96,8 @@ export function resumeEngines() {
 
 /**
  * A job run by a module Web Worker that answers {type: "done", ...} or
- * {type: "error", code}; any other message is progress. Terminating the worker frees
- * everything it held.
+ * {type: "error", code}; any other message is progress, given to `onProgress(data, post)`
+ * with `post(message)` to answer the worker. Terminating the worker frees everything it held.
  */
 export function workerJob(url, message, { stallMs, onProgress, result }) {
   return startJob((alive) => {
@@ -107,7 +107,7 @@ export function workerJob(url, message, { stallMs, onProgress, result }) {
         alive();
         if (data.type === "done") resolve(result(data));
         else if (data.type === "error") reject(new EngineError(data.code));
-        else onProgress?.(data);
+        else onProgress?.(data, (answer) => worker.postMessage(answer));
       };
       worker.onerror = () => reject(new EngineError("load-failed"));
       worker.postMessage(message);

@@ -12,9 +12,10 @@ export const TIME_EPSILON_S = 1e-4;  // source times compared: equal within this
 // chunks), so that the keyframes we ask for begin fragments and no other keyframe does.
 const FRAGMENT_SLACK_S = 0.001;
 
-/** Fragmented MP4 with a fragment per `keyIntervalS` (the encoder's forced keyframes). */
-export function fragmentedMp4(keyIntervalS) {
-  return new Mp4OutputFormat({ fastStart: "fragmented", minimumFragmentDuration: keyIntervalS - FRAGMENT_SLACK_S });
+/** Fragmented MP4 with a fragment per keyframe interval (the encoder's forced keyframes, none
+ * closer than `shortestS`). */
+export function fragmentedMp4(shortestS) {
+  return new Mp4OutputFormat({ fastStart: "fragmented", minimumFragmentDuration: shortestS - FRAGMENT_SLACK_S });
 }
 
 /** Encoded chunks → the muxer's `source`, strictly in order; `drained()` waits for the last one. */

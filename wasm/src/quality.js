@@ -73,6 +73,7 @@ export class EncodeQuality {
     this.count = carried?.count ?? 0;
     this.early = { sum: 0, count: 0, kept: 0, closed: false, lastTime: 0 };
     this.verdict = null;
+    this.intervals = [];  // by keyframe interval of this run: {sum, count} of its regular measure
   }
 
   get method() {
@@ -115,7 +116,7 @@ export class EncodeQuality {
     }
     this.meter ??= new OutputMeter(this.ssim, this.references, (ssim, info) => this.#measured(ssim, info));
     if (early) this.early.kept += 1;
-    this.references.keep(input.timestamp, luma, { regular, early, time: timestamp });
+    this.references.keep(input.timestamp, luma, { regular, early, time: timestamp, interval: this.gop.index });
   }
 
   // The luma the encoder was given for `frame` (or, when it scales the frame itself, the
@@ -146,16 +147,31 @@ export class EncodeQuality {
     return this.meter ? { sum: this.sum, count: this.count } : null;
   }
 
+  /**
+   * The latest keyframe interval after the `after`-th with at least `least` frames measured:
+   * {index, ssim: their mean}, or null.
+   */
+  interval(after, least) {
+    for (let index = this.gop.index; index > after; index -= 1) {
+      const measured = this.intervals[index];
+      if (measured?.count >= least) return { index, ssim: measured.sum / measured.count };
+    }
+    return null;
+  }
+
   /** Frames waiting to be decoded or measured (the encode lets them drain). */
   get backlog() {
     return this.meter?.backlog ?? 0;
   }
 
-  #measured(ssim, { regular, early, time }) {
+  #measured(ssim, { regular, early, time, interval }) {
     this.trace?.push([time, ssim]);
     if (regular) {
       this.sum += ssim;
       this.count += 1;
+      const measured = (this.intervals[interval] ??= { sum: 0, count: 0 });
+      measured.sum += ssim;
+      measured.count += 1;
     }
     if (early) {
       this.early.sum += ssim;

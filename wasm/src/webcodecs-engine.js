@@ -5,10 +5,16 @@ import { StreamFeed } from "./stream-feed.js";
 const WORKER = new URL("./webcodecs-worker.js", import.meta.url);
 
 /**
- * Resolves to {blob, ssim, ssimMethod}: the output MP4 and its SSIM against the source
+ * Resolves to {blob, ssim, ssimMethod, bitrates}: the output MP4, its SSIM against the source
  * (ssimMethod "yuv": ffmpeg's, on luma, of sampled frames against the pre-scaled frames the
  * encoder was given; "canvas": the fallback estimate through RGB canvases; ssim null if no
- * frame could be compared); `onTime(seconds)` reports encoded media time.
+ * frame could be compared) and the bitrate of each keyframe interval; `onTime(seconds)`
+ * reports encoded media time.
+ *
+ * With `steer(bitrate, ssim, mean, done)`, the bitrate is steered: at each keyframe the worker
+ * gives it the latest interval measured (encoded at `bitrate`, read `ssim`), the mean read so
+ * far and the share of the clip it covers, and encodes the next interval at the bitrate it
+ * returns (a Python function: rate.steered_bitrate).
  *
  * With `encoder.abandonBelow` (an SSIM), the worker gives up once the first 2 s of output
  * are clearly below it: the promise rejects with EngineError "below-floor", whose `ssim`
@@ -22,20 +28,21 @@ const WORKER = new URL("./webcodecs-worker.js", import.meta.url);
  * encoder settings goes on after the last piece kept (`resume: false` in `encoder` starts over),
  * and the stream continues its upload. The stream removes them once it is finished or aborted.
  */
-export async function transcodeWebCodecs(file, { encoder, stallMs, onTime, stream = null }) {
+export async function transcodeWebCodecs(file, { encoder, stallMs, onTime, steer = null, stream = null }) {
   let verdict = null;
   // Streamed: the worker writes fragmented MP4 and hands over each piece (the init segment,
   // then one fragment per GOP) as soon as it is stored; each goes to the upload at once.
   const feed = stream ? new StreamFeed(stream) : null;
-  const options = stream ? { ...encoder, fragments: true, streamKey: stream.key } : encoder;
+  const options = { ...encoder, steer: steer !== null, ...(stream && { fragments: true, streamKey: stream.key }) };
   await stream?.ready;  // what an earlier attempt under this key left is cleared first
   return workerJob(WORKER, { file, options }, {
     stallMs,
-    onProgress: (data) => {
+    onProgress: (data, post) => {
       if (data.type === "verdict") verdict = data;
+      else if (data.type === "interval") post({ type: "answer", value: steered(steer, data) });
       else if (!feed?.take(data)) onTime?.(data.seconds);
     },
-    result: (data) => ({ buffer: data.buffer, ssim: data.ssim, ssimMethod: data.ssimMethod }),
+    result: (data) => ({ buffer: data.buffer, ssim: data.ssim, ssimMethod: data.ssimMethod, bitrates: data.bitrates }),
   }).then(async ({ buffer, ...result }) => ({
     blob: feed ? await feed.blob() : new Blob([buffer], { type: "video/mp4" }), ...result,
   }), (error) => {
@@ -46,6 +53,16 @@ export async function transcodeWebCodecs(file, { encoder, stallMs, onTime, strea
     }
     throw error;
   });
+}
+
+/** The next interval's bitrate, or the last one's if steering fails. */
+function steered(steer, { bitrate, ssim, mean, done }) {
+  try {
+    return steer(bitrate, ssim, mean, done);
+  } catch (error) {
+    console.warn("steering failed:", error?.name);
+    return bitrate;
+  }
 }
 
 /**

@@ -27,6 +27,7 @@ import { FrameScaler } from "./scaler.js";
 const MAX_QUEUE = 8;  // frames waiting in the encoder before we stop decoding ahead
 const MAX_BACKLOG = 8;  // output frames waiting to be decoded and measured
 const PROGRESS_EVERY_S = 0.25;
+const STEER_LEAST = 8;  // measured frames a keyframe interval needs before it steers the next
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -35,6 +36,38 @@ class BelowFloor extends EngineError {
   constructor(verdict) {
     super("below-floor");
     this.verdict = verdict;
+  }
+}
+
+/**
+ * The bitrate steered from what the output measures (`steer: true` in the options): at each
+ * keyframe the latest interval measured enough, and not used before, goes to the page, whose
+ * Python answers the next interval's bitrate (rate.steered_bitrate); the encoder is
+ * reconfigured when it changes, so a change always falls on a keyframe. The first interval
+ * counts only in the mean: the rate control settles in it, so it reads low whatever the
+ * bitrate. `rates`: each interval's bitrate, in order.
+ */
+class RateSteer {
+  constructor(encoder, config, quality, expected) {
+    Object.assign(this, { encoder, config, quality, expected, bitrate: config.bitrate, rates: [], used: 0 });
+  }
+
+  /** Before the keyframe that begins interval `index`. */
+  async begin(index) {
+    const measured = this.quality.interval(this.used, STEER_LEAST);
+    const soFar = this.quality.soFar;
+    if (measured && soFar) {
+      this.used = measured.index;
+      const next = await ask({
+        type: "interval", bitrate: this.rates[measured.index], ssim: measured.ssim,
+        mean: soFar.sum / soFar.count, done: soFar.count / this.expected,
+      });
+      if (next !== this.bitrate && this.encoder.state === "configured") {
+        this.bitrate = next;
+        this.encoder.configure({ ...this.config, bitrate: next });
+      }
+    }
+    this.rates[index] = this.bitrate;
   }
 }
 
@@ -74,6 +107,10 @@ async function encodeVideo(track, source, config, options, display, onTime, stor
     error: (e) => { failure = e; },
   });
   encoder.configure(config);
+  const steer = options.steer === true
+    ? new RateSteer(encoder, config, quality, (display.duration * config.framerate) / quality.every) : null;
+  // A fresh output's second keyframe comes sooner (firstKeyIntervalS): its first fragment leaves sooner.
+  let keyIntervalS = resumed ? options.keyIntervalS : options.firstKeyIntervalS ?? options.keyIntervalS;
   let nextKeyAt = 0;
   let lastReport = -Infinity;
   try {
@@ -88,7 +125,11 @@ async function encodeVideo(track, source, config, options, display, onTime, stor
       const { input, path } = await atEncoderSize(frame, target);
       counts[path] += 1;
       const keyFrame = sample.timestamp >= nextKeyAt;
-      if (keyFrame) nextKeyAt = sample.timestamp + options.keyIntervalS;
+      if (keyFrame) {
+        nextKeyAt = sample.timestamp + keyIntervalS;
+        keyIntervalS = options.keyIntervalS;
+        await steer?.begin(quality.gop.index + 1);
+      }
       await quality.offer(frame, input, path, sample.timestamp, keyFrame);
       if (store) sourceTimes.set(input.timestamp, sample.timestamp);
       if (encoder.state === "configured") encoder.encode(input, { keyFrame });  // else `failure` is set
@@ -120,7 +161,9 @@ async function encodeVideo(track, source, config, options, display, onTime, stor
   const scaleMs = perFrame(scaler?.millis), kernelMs = perFrame(scaler?.kernelMillis);
   console.info(`medpress frame path: ${framePath} (${JSON.stringify(counts)}` +
                `${scaleMs === null ? "" : `, scaler ${scaleMs.toFixed(1)} ms/frame, kernel ${kernelMs.toFixed(1)}`})`);
-  return { framePath, frameCounts: counts, scaleMs, kernelMs, quality };
+  const bitrates = steer?.rates ?? [config.bitrate];
+  console.info(`medpress bitrates: ${bitrates.map((rate) => Math.round(rate / 1000)).join(" ")} kbit/s`);
+  return { framePath, frameCounts: counts, scaleMs, kernelMs, bitrates, quality };
 }
 
 function openInput(file) {
@@ -157,7 +200,7 @@ async function transcode(file, options, onTime) {
   try {
     const output = new Output(store
       ? {
-        format: fragmentedMp4(options.keyIntervalS),
+        format: fragmentedMp4(Math.min(options.keyIntervalS, options.firstKeyIntervalS ?? Infinity)),
         target: new AppendOnlyStreamTarget(store.stream),
       }
       : { format: new Mp4OutputFormat({ fastStart: "in-memory" }), target: new BufferTarget() });
@@ -204,6 +247,13 @@ async function probe(file, options, windows, bitrates, onTime) {
 let pause = null;
 const unpaused = () => pause?.promise;
 
+// A question to the page (steering), and its {type: "answer", value}.
+let answered = null;
+const ask = (question) => new Promise((resolve) => {
+  answered = resolve;
+  self.postMessage(question);
+});
+
 async function run({ type, file, options, windows, bitrates }) {
   const onTime = (seconds) => self.postMessage({ type: "time", seconds });
   try {
@@ -231,6 +281,9 @@ self.onmessage = ({ data }) => {
   } else if (data.type === "resume") {
     pause?.release();
     pause = null;
+  } else if (data.type === "answer") {
+    answered?.(data.value);
+    answered = null;
   } else {
     run(data);
   }

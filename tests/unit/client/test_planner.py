@@ -1,3 +1,5 @@
+import math
+
 import pytest
 
 from client.core.capabilities import Capabilities, overrides_from_query
@@ -17,9 +19,11 @@ from client.core.planner import (
     out_of_reach,
     plan,
     probe_bitrates,
+    steer_aim,
     webcodecs_windows,
 )
-from client.core.presets import PRESETS
+from client.core.presets import PRESETS, gate_ssim
+from client.core.rate import PRIOR_SLOPE, STEER_MARGIN
 
 ISOLATED = Capabilities(cross_origin_isolated=True, cores=2, webcodecs=True)
 HD = MediaInfo(1920, 1080, 10.0, fps=30.0, audio_codec="aac", browser_decodes=True)
@@ -151,6 +155,16 @@ def test_the_browser_encoder_is_probed_around_the_presets_bitrate_on_half_second
     assert [w.start for w in windows] == [w.start for w in ten.windows] and {w.length for w in windows} == {0.5}
     short = plan(MediaInfo(1920, 1080, 1.5, fps=30.0), 20_000_000, ISOLATED, "routine")
     assert probe_bitrates(short) == ()  # too short to probe: the preset's own bitrate
+
+
+def test_the_encode_steers_just_above_the_gate_with_the_probes_slope():
+    ten = plan(HD, 20_000_000, ISOLATED, "routine")
+    low, mid, high = probe_bitrates(ten)
+    aim = steer_aim(ten, [(low, 0.955), (mid, None), (high, 0.9754)])  # a refused bitrate is left out
+    assert aim.goal == gate_ssim("medical-standard") + STEER_MARGIN
+    assert aim.slope == pytest.approx(0.0204 / math.log(high / low))
+    assert (aim.lowest, aim.highest) == (round(ten.video_bitrate * 0.15), round(ten.video_bitrate * 2.5))
+    assert steer_aim(ten, []).slope == PRIOR_SLOPE  # no probe (a resumed output): the prior
 
 
 def test_the_least_bitrate_predicted_to_clear_floor_and_margin_is_chosen():

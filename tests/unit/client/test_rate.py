@@ -7,11 +7,18 @@ from client.core.rate import (
     CRF_REACH,
     KEYFRAME_LEAD_S,
     MIN_PROBE_S,
+    PRIOR_SLOPE,
+    SLOPE_BOUNDS,
+    STEER_STEP,
+    STEER_SWING,
     WINDOW_S,
+    Aim,
     Window,
     highest_crf,
     least_bitrate,
     probe_windows,
+    sampled_slope,
+    steered_bitrate,
     whole,
 )
 
@@ -160,3 +167,58 @@ def test_short_clips_get_fewer_windows_and_the_shortest_none():
     assert len(probe_windows(9.0)) == 3
     assert probe_windows(MIN_PROBE_S - 0.1) == ()
     assert whole(1.5) == (Window(0.0, 1.5),)
+
+
+# ---------------------------------------------------------------- steering ----------------
+
+# medical-standard's gate 0.973 plus the steering margin; the phone-like clip's slope.
+AIM = Aim(goal=0.9745, slope=0.02, lowest=400_000, highest=7_000_000)
+
+
+def test_an_interval_above_the_goal_lowers_the_next_ones_bitrate_along_the_slope():
+    # 3.54 Mbit/s read 0.9783 on the phone-like clip; 1.90 read 0.9655, 2.44 about 0.9745
+    rate = steered_bitrate(AIM, 3_540_000, 0.9783, mean=0.9745, done=0.4)
+    assert rate == math.ceil(3_540_000 * math.exp((0.9745 - 0.9783) / 0.02))  # 2.93 Mbit/s
+
+
+def test_an_interval_below_the_goal_raises_it():
+    assert steered_bitrate(AIM, 2_000_000, 0.9700, mean=0.9745, done=0.4) > 2_000_000
+
+
+def test_the_rest_of_the_clip_makes_up_for_what_was_measured_below_the_goal():
+    on_goal = steered_bitrate(AIM, 3_000_000, 0.9745, mean=0.9745, done=0.5)
+    behind = steered_bitrate(AIM, 3_000_000, 0.9745, mean=0.9735, done=0.5)
+    ahead = steered_bitrate(AIM, 3_000_000, 0.9745, mean=0.9755, done=0.5)
+    assert on_goal == 3_000_000  # on the goal, on the goal so far: no change
+    # half the clip 0.001 behind: the other half aims 0.001 above the goal
+    assert behind == math.ceil(3_000_000 * math.exp(0.001 / 0.02))
+    assert ahead == math.ceil(3_000_000 * math.exp(-0.001 / 0.02))
+
+
+def test_making_up_is_bounded_near_the_end_of_a_clip():
+    # 95 % done and 0.002 behind would ask 0.038 more of the last 5 %: at most STEER_SWING
+    rate = steered_bitrate(AIM, 3_000_000, 0.9745, mean=0.9725, done=0.95)
+    assert rate == math.ceil(3_000_000 * math.exp(STEER_SWING / 0.02))
+
+
+def test_a_step_is_bounded_and_so_is_the_bitrate():
+    assert steered_bitrate(AIM, 3_000_000, 0.90, mean=0.90, done=0.2) == math.ceil(3_000_000 * STEER_STEP)
+    assert steered_bitrate(AIM, 3_000_000, 0.999, mean=0.999, done=0.2) == math.ceil(3_000_000 / STEER_STEP)
+    assert steered_bitrate(AIM, 6_000_000, 0.95, mean=0.95, done=0.2) == AIM.highest
+    assert steered_bitrate(AIM, 500_000, 0.999, mean=0.999, done=0.2) == AIM.lowest
+
+
+def test_small_changes_are_not_made():
+    # 0.0005 above the goal: 2.5 % less, under the deadband (each change restarts the rate control)
+    assert steered_bitrate(AIM, 3_000_000, 0.9750, mean=0.9745, done=0.3) == 3_000_000
+
+
+def test_the_slope_comes_from_the_probe_within_bounds():
+    samples = [(1_000_000, 0.950), (2_000_000, 0.964), (4_000_000, 0.978)]
+    assert sampled_slope(samples) == pytest.approx(0.014 / math.log(2))
+    assert sampled_slope(samples[:1]) == PRIOR_SLOPE  # one sample has no slope
+    assert sampled_slope([]) == PRIOR_SLOPE
+    flat = [(1_000_000, 0.97), (2_000_000, 0.97)]
+    assert sampled_slope(flat) == SLOPE_BOUNDS[0]  # flat (or inverted, once made monotone)
+    steep = [(1_000_000, 0.80), (2_000_000, 0.97)]
+    assert sampled_slope(steep) == SLOPE_BOUNDS[1]
