@@ -7,7 +7,8 @@
 // AAC audio is copied through untouched: Chromium on Linux has no AAC encoder, and the
 // audio track is never dropped (other audio makes this engine decline, so ffmpeg runs).
 // The output is measured as it is made (quality.js: ffmpeg's SSIM on luma against the
-// pre-scaled frames), with an early verdict when Python passes `abandonBelow`; a message
+// pre-scaled frames), with an early verdict when Python passes `abandonBelow`, and with
+// `steer: true` each keyframe interval's bitrate is steered from that measure (RateSteer); a message
 // {type: "probe", ...} runs the rate probe instead of an encode (rate-probe.js).
 // The MP4 is muxed in memory and posted whole, or, with `fragments: true` in the options,
 // fragmented (a fragment per keyframe interval) and stored piece by piece in the Origin
