@@ -36,7 +36,6 @@ from client.core.planner import (
     probe_bitrates,
     probe_crfs,
     steer_aim,
-    webcodecs_windows,
 )
 from client.core.ports import Encoded, Stream, TranscodeFailed
 from client.core.presets import KEY_INTERVAL_S, PRESETS
@@ -159,7 +158,7 @@ class BrowserTranscoder:
         options = js_object({
             # placed by the plan (rate.probe_windows, on the clip's keyframes): kept as they are
             "encoder": {**webcodecs_config(plan), "placedWindows": True}, "stallMs": stall_ms,
-            "windows": [[w.start, w.length] for w in webcodecs_windows(plan.windows)], "bitrates": list(bitrates),
+            "windows": [[w.start, w.length] for w in plan.webcodecs_windows], "bitrates": list(bitrates),
         })
         try:
             probed = await settled(glue.probeWebCodecs(file, options))
@@ -245,6 +244,10 @@ class BrowserTranscoder:
             glue.prepareFfmpeg(engine == "ffmpeg-mt")
         else:
             glue.releaseFfmpeg()
+        if engine == "webcodecs":
+            glue.prepareWebCodecs()
+        else:
+            glue.releaseSpares()
 
     def cancel(self) -> None:
         glue.cancelAll()

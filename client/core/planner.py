@@ -83,6 +83,7 @@ class Plan(msgspec.Struct, frozen=True):
     crf: float | None = None  # x264's CRF when there is no probe (None: the preset's)
     duration: float = 0.0  # of the clip, seconds
     windows: tuple[Window, ...] = ()  # where the rate probe samples the clip; () no probe
+    webcodecs_windows: tuple[Window, ...] = ()  # where the browser encoder's probe does
     segments: tuple[float, ...] = ()  # where x264's runs begin when its output is streamed (s)
     estimated_bytes: int = 0  # of the first engine's output
     estimated_seconds: float = 0.0  # the first engine's compression
@@ -121,8 +122,8 @@ def estimate_seconds(media: MediaInfo, engine: str, windows: tuple[Window, ...] 
 def probed_seconds(engine: str, windows: tuple[Window, ...]) -> float:
     """Seconds of video the rate probe encodes: each window once per setting (x264's windows
     were 20-35 % of a 10 s clip's encoding time, as this counts them)."""
-    if engine == "webcodecs":
-        return len(PROBE_RATE_FACTORS) * sum(w.length for w in webcodecs_windows(windows))
+    if engine == "webcodecs":  # at most as many windows, each at least WEBCODECS_WINDOW_S
+        return len(PROBE_RATE_FACTORS) * sum(max(w.length, WEBCODECS_WINDOW_S) for w in windows)
     return len(PROBE_CRF_OFFSETS) * sum(w.length for w in windows)
 
 
@@ -193,6 +194,7 @@ def plan(
         crf=preset.crf,
         duration=media.duration,
         windows=windows,
+        webcodecs_windows=webcodecs_windows(media) if windows else (),
         segments=segment_bounds(media.duration, media.keyframes),
         estimated_bytes=output,
         estimated_seconds=round(compress_s, 1),
@@ -246,14 +248,20 @@ WEBCODECS_WINDOW_S = 0.5
 
 def probe_bitrates(the_plan: Plan) -> tuple[int, ...]:
     """The bitrates the WebCodecs probe encodes its windows at (none without windows)."""
-    if not the_plan.windows or the_plan.preset is None:
+    if not the_plan.webcodecs_windows or the_plan.preset is None:
         return ()
     return tuple(round(the_plan.video_bitrate * factor) for factor in PROBE_RATE_FACTORS)
 
 
-def webcodecs_windows(windows: tuple[Window, ...]) -> tuple[Window, ...]:
-    """A plan's windows, each long enough for the browser's encoder to settle."""
-    return tuple(Window(w.start, max(w.length, WEBCODECS_WINDOW_S)) for w in windows)
+def webcodecs_windows(media: MediaInfo) -> tuple[Window, ...]:
+    """Where the browser encoder's probe samples the clip: windows long enough for its rate
+    control to settle, each on a keyframe where the clip's keyframes are known. The browser
+    decodes 1080p at about 12 ms a frame, and the probe is the wait before the first fragment:
+    frames decoded before a window only to reach it cost more here than fewer windows do,
+    since the steered encode corrects what they predict (``rate.steered_bitrate``). On the
+    benchmark's phone-like clip (keyframes at 0 and 8.3 s) that is one window instead of two
+    after 43 frames decoded in vain: the probe took 0.6 s instead of 1.2."""
+    return probe_windows(media.duration, media.keyframes, length_s=WEBCODECS_WINDOW_S, max_lead_s=0.0)
 
 
 def choose_bitrate(the_plan: Plan, samples: list[tuple[int, float | None]]) -> Choice:

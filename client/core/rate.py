@@ -146,6 +146,7 @@ def probe_windows(
     keyframes: Sequence[float] | None = None,
     count: int = PROBE_COUNT,
     length_s: float = WINDOW_S,
+    max_lead_s: float = MAX_LEAD_S,
 ) -> tuple[Window, ...]:
     """Where the probe's samples go: ``count`` windows of ``length_s`` spread over the clip,
     one in each of ``count`` equal parts, so that they see the whole clip (the first seconds
@@ -154,7 +155,7 @@ def probe_windows(
     A window goes to the keyframe nearest its part's middle when the part has one, so that
     seeking to it decodes nothing it does not use. With sparse keyframes (x264's default puts
     one every 8 s) a part may have none: the window stays at the middle if the keyframe before
-    it is at most ``MAX_LEAD_S`` away, and otherwise moves to the nearest keyframe anyway
+    it is at most ``max_lead_s`` away, and otherwise moves to the nearest keyframe anyway
     (decoding seconds of unused frames, 1080p ones at that, would cost more than the probe's
     own encoding); windows that then coincide count once. Unknown keyframes: the middles. No
     window starts in the first ``EDGE_S``, whose frames are unlike the rest.
@@ -178,7 +179,7 @@ def probe_windows(
         before = max((k for k in keyframes or () if k <= start), default=None)
         if inside:
             start = min(inside, key=lambda k: abs(k - start)) + KEYFRAME_LEAD_S
-        elif usable and (before is None or start - before > MAX_LEAD_S):
+        elif usable and (before is None or start - before > max_lead_s):
             start = min(usable, key=lambda k: abs(k - start)) + KEYFRAME_LEAD_S
         starts.append(round(start, 3))
     windows: list[Window] = []

@@ -3,7 +3,7 @@
 // {ok: true, value} or {ok: false, code, detail}, which Python turns into exceptions.
 // The engines (and mediabunny and ffmpeg.wasm behind them) load on first use, not with the
 // page: a shorter module graph lets the page, and Python's start, get going sooner.
-import { cancelAll, engineSeconds, pauseEngines, resumeEngines } from "./jobs.js";
+import { cancelAll, engineSeconds, pauseEngines, releaseSpares, resumeEngines } from "./jobs.js";
 import { flushEvents, recordEvent } from "./analytics.js";
 import { keepAssets } from "./assets.js";
 import { hiddenForSeconds, watchDevice } from "./device.js";
@@ -66,6 +66,8 @@ globalThis.medpressGlue = {
   prepareFfmpeg: ffmpeg.prepare,
   releaseFfmpeg: ffmpeg.release,
   transcodeFfmpeg: settled(ffmpeg.transcode),
+  prepareWebCodecs: later("./webcodecs-engine.js", "prepareWebCodecs"),  // a worker loading ahead
+  releaseSpares,
   transcodeWebCodecs: settled(later("./webcodecs-engine.js", "transcodeWebCodecs")),
   probeWebCodecs: settled(later("./webcodecs-engine.js", "probeRates")),
   stripMetadata: settled(later("./remux-engine.js", "stripMetadata")),

@@ -71,6 +71,28 @@ export function startJob(begin, { stallMs = 0 } = {}) {
 
 export function cancelAll() {
   for (const job of running) job.stop("cancelled");
+  releaseSpares();
+}
+
+// A worker started ahead of the job that will need it (its modules and kernels load while
+// another job runs): url → Worker. The next workerJob for that url takes it.
+const spares = new Map();
+
+/** Start a worker for the next job of `url` now, unless one is waiting already. */
+export function spareWorker(url) {
+  if (!spares.has(url.href)) spares.set(url.href, new Worker(url, { type: "module" }));
+}
+
+/** Stop the workers started ahead. */
+export function releaseSpares() {
+  for (const worker of spares.values()) worker.terminate();
+  spares.clear();
+}
+
+function takeWorker(url) {
+  const spare = spares.get(url.href);
+  spares.delete(url.href);
+  return spare ?? new Worker(url, { type: "module" });
 }
 
 /**
@@ -101,7 +123,7 @@ export function resumeEngines() {
  */
 export function workerJob(url, message, { stallMs, onProgress, result }) {
   return startJob((alive) => {
-    const worker = new Worker(url, { type: "module" });
+    const worker = takeWorker(url);
     const promise = new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => {
         alive();

@@ -1,5 +1,5 @@
 // WebCodecs engine, main-thread side: runs webcodecs-worker.js for one video.
-import { workerJob } from "./jobs.js";
+import { spareWorker, workerJob } from "./jobs.js";
 import { StreamFeed } from "./stream-feed.js";
 
 const WORKER = new URL("./webcodecs-worker.js", import.meta.url);
@@ -76,11 +76,19 @@ function steered(steer, { bitrate, ssim, mean, done }) {
  */
 export function probeRates(file, { encoder, windows, bitrates, stallMs, onTime }) {
   const message = { type: "probe", file, options: encoder, windows, bitrates };
-  return workerJob(WORKER, message, {
+  const probe = workerJob(WORKER, message, {
     stallMs,
     onProgress: (data) => onTime?.(data.seconds),
     result: ({ samples, windows: measured, frames, seconds }) => ({ samples, windows: measured, frames, seconds }),
   });
+  spareWorker(WORKER);  // the encode's, loading while the probe runs
+  return probe;
+}
+
+/** Start the engine's worker ahead of its first job (the preview's: its probe), loading its
+ * modules and kernels while nobody waits. */
+export function prepareWebCodecs() {
+  spareWorker(WORKER);
 }
 
 /** Whether this browser can encode `config` (a VideoEncoderConfig) with WebCodecs. */

@@ -23,6 +23,7 @@ import { EngineError } from "./jobs.js";
 import { TIME_EPSILON_S, audioResumesAt, copyAudio, fragmentedMp4, openAnnounced, serialAdder } from "./muxing.js";
 import { EncodeQuality } from "./quality.js";
 import { probeRates } from "./rate-probe.js";
+import { loadKernel } from "./kernels.js";
 import { FrameScaler } from "./scaler.js";
 
 const MAX_QUEUE = 8;  // frames waiting in the encoder before we stop decoding ahead
@@ -31,6 +32,10 @@ const PROGRESS_EVERY_S = 0.25;
 const STEER_LEAST = 8;  // measured frames a keyframe interval needs before it steers the next
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// The kernels load with the worker, before its job arrives (a spare worker, jobs.js, has them
+// ready); one that fails to load fails again where it is used, which falls back.
+for (const kernel of ["scale", "ssim"]) loadKernel(kernel).catch(() => {});
 
 /** An early verdict that the output cannot reach the floor: the worker stops at once. */
 class BelowFloor extends EngineError {
@@ -241,7 +246,9 @@ async function transcode(file, options, onTime) {
 async function probe(file, options, windows, bitrates, onTime) {
   const input = openInput(file);
   const video = await videoOf(input);
-  return probeRates(video, await input.computeDuration(), options, windows, bitrates, onTime);
+  const r = await probeRates(video, await input.computeDuration(), options, windows, bitrates, onTime);
+  console.info("probe phases", JSON.stringify(r.phases), r.seconds);
+  return r;
 }
 
 // "pause" and "resume" from the page (jobs.js): the frame loop waits while paused.

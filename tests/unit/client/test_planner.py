@@ -1,5 +1,6 @@
 import math
 
+import msgspec
 import pytest
 
 from client.core.capabilities import Capabilities, overrides_from_query
@@ -20,10 +21,9 @@ from client.core.planner import (
     plan,
     probe_bitrates,
     steer_aim,
-    webcodecs_windows,
 )
 from client.core.presets import PRESETS, gate_ssim
-from client.core.rate import PRIOR_SLOPE, STEER_MARGIN
+from client.core.rate import PRIOR_SLOPE, STEER_MARGIN, probe_windows
 
 ISOLATED = Capabilities(cross_origin_isolated=True, cores=2, webcodecs=True)
 HD = MediaInfo(1920, 1080, 10.0, fps=30.0, audio_codec="aac", browser_decodes=True)
@@ -151,8 +151,8 @@ def test_the_browser_encoder_is_probed_around_the_presets_bitrate_on_half_second
     preset_rate = round(PRESETS["medical-standard"].bits_per_pixel * 1280 * 720 * 30)
     assert ten.video_bitrate == preset_rate
     assert probe_bitrates(ten) == (round(preset_rate * 0.3), round(preset_rate * 0.6), round(preset_rate * 1.2))
-    windows = webcodecs_windows(ten.windows)
-    assert [w.start for w in windows] == [w.start for w in ten.windows] and {w.length for w in windows} == {0.5}
+    assert ten.webcodecs_windows == probe_windows(10.0, None, length_s=0.5)  # keyframes unknown: the middles
+    assert {w.length for w in ten.webcodecs_windows} == {0.5}
     short = plan(MediaInfo(1920, 1080, 1.5, fps=30.0), 20_000_000, ISOLATED, "routine")
     assert probe_bitrates(short) == ()  # too short to probe: the preset's own bitrate
 
@@ -165,6 +165,17 @@ def test_the_encode_steers_just_above_the_gate_with_the_probes_slope():
     assert aim.slope == pytest.approx(0.0204 / math.log(high / low))
     assert (aim.lowest, aim.highest) == (round(ten.video_bitrate * 0.15), round(ten.video_bitrate * 2.5))
     assert steer_aim(ten, []).slope == PRIOR_SLOPE  # no probe (a resumed output): the prior
+
+
+def test_the_browser_encoders_windows_lie_on_keyframes_not_after_frames_decoded_in_vain():
+    # the benchmark's phone-like clip: keyframes at 0 and 8.33 s only
+    sparse = msgspec.structs.replace(HD, keyframes=(0.0, 8.333))
+    phone = plan(sparse, PHONE_SIZE, ISOLATED, "routine")
+    assert phone.windows[0].start == 1.5  # x264's first window: 1.5 s after its keyframe
+    assert [(w.start, w.length) for w in phone.webcodecs_windows] == [(8.343, 0.5)]
+    # keyframes every second (as phones write them): one window in each third, on a keyframe
+    dense = msgspec.structs.replace(HD, keyframes=tuple(float(k) for k in range(10)))
+    assert [w.start for w in plan(dense, PHONE_SIZE, ISOLATED, "routine").webcodecs_windows] == [1.01, 5.01, 8.01]
 
 
 def test_the_least_bitrate_predicted_to_clear_floor_and_margin_is_chosen():
