@@ -246,9 +246,7 @@ async function transcode(file, options, onTime) {
 async function probe(file, options, windows, bitrates, onTime) {
   const input = openInput(file);
   const video = await videoOf(input);
-  const r = await probeRates(video, await input.computeDuration(), options, windows, bitrates, onTime);
-  console.info("probe phases", JSON.stringify(r.phases), r.seconds);
-  return r;
+  return probeRates(video, await input.computeDuration(), options, windows, bitrates, onTime);
 }
 
 // "pause" and "resume" from the page (jobs.js): the frame loop waits while paused.
