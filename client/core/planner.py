@@ -267,23 +267,29 @@ def webcodecs_windows(media: MediaInfo) -> tuple[Window, ...]:
 def choose_bitrate(the_plan: Plan, samples: list[tuple[int, float | None]]) -> Choice:
     """The bitrate to encode at, from the probe's (bitrate, predicted SSIM) samples (SSIM
     None: a bitrate the encoder refused); without any, the plan's own."""
-    if the_plan.preset is None:
-        raise ValueError("only a compress plan has a bitrate")
-    measured = [(rate, ssim) for rate, ssim in samples if ssim is not None]
+    preset, measured, (low, high) = _bitrate_inputs(the_plan, samples)
     if not measured:
         return Choice(setting=the_plan.video_bitrate, predicted=float("nan"), how="fixed")
-    low, high = (round(the_plan.video_bitrate * factor) for factor in RATE_BOUNDS)
-    return least_bitrate(measured, target_ssim(the_plan.preset) + PROBE_READS_HIGH, low, high)
+    return least_bitrate(measured, target_ssim(preset) + PROBE_READS_HIGH, low, high)
 
 
 def steer_aim(the_plan: Plan, samples: list[tuple[int, float | None]]) -> Aim:
     """Where the encode steers its bitrate (``rate.steered_bitrate``): just above the gate,
     with the slope the probe's samples show, within the bounds of ``choose_bitrate``."""
+    preset, measured, (low, high) = _bitrate_inputs(the_plan, samples)
+    return Aim(goal=gate_ssim(preset) + STEER_MARGIN, slope=sampled_slope(measured), lowest=low, highest=high)
+
+
+def _bitrate_inputs(
+    the_plan: Plan, samples: list[tuple[int, float | None]]
+) -> tuple[str, list[tuple[int, float]], tuple[int, int]]:
+    """A compress plan's preset, the probe's samples that were measured (a bitrate the encoder
+    refused has None) and the bounds of the bitrate (RATE_BOUNDS of the preset's)."""
     if the_plan.preset is None:
         raise ValueError("only a compress plan has a bitrate")
     measured = [(rate, ssim) for rate, ssim in samples if ssim is not None]
     low, high = (round(the_plan.video_bitrate * factor) for factor in RATE_BOUNDS)
-    return Aim(goal=gate_ssim(the_plan.preset) + STEER_MARGIN, slope=sampled_slope(measured), lowest=low, highest=high)
+    return the_plan.preset, measured, (low, high)
 
 
 # The probe's half-second windows read up to this much below the whole encode: only a
